@@ -1,0 +1,105 @@
+/**
+ * @module The one table of error codes shared by REST, signaling and the SDK.
+ * REST answers `{ error: { code, message, details? } }` with the status below; signaling answers a
+ * JSON-RPC error whose `data.code` is the same code.
+ */
+import { z } from 'zod';
+
+export const ErrorCode = {
+  VALIDATION_FAILED: 'VALIDATION_FAILED',
+  MALFORMED_JSON: 'MALFORMED_JSON',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  TOKEN_EXPIRED: 'TOKEN_EXPIRED',
+  TOKEN_INVALID: 'TOKEN_INVALID',
+  PERMISSION_DENIED: 'PERMISSION_DENIED',
+  NOT_FOUND: 'NOT_FOUND',
+  ROOM_NOT_FOUND: 'ROOM_NOT_FOUND',
+  ENDPOINT_NOT_FOUND: 'ENDPOINT_NOT_FOUND',
+  STREAM_NOT_FOUND: 'STREAM_NOT_FOUND',
+  SUBSCRIPTION_NOT_FOUND: 'SUBSCRIPTION_NOT_FOUND',
+  METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
+  STREAM_EXISTS: 'STREAM_EXISTS',
+  ROOM_EXISTS: 'ROOM_EXISTS',
+  ROOM_FULL: 'ROOM_FULL',
+  ROOM_DISABLED: 'ROOM_DISABLED',
+  NOT_JOINED: 'NOT_JOINED',
+  ALREADY_JOINED: 'ALREADY_JOINED',
+  RATE_LIMITED: 'RATE_LIMITED',
+  NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** HTTP status for each code; signaling uses the same codes inside JSON-RPC errors. */
+export const errorStatus: Record<ErrorCode, number> = {
+  VALIDATION_FAILED: 400,
+  MALFORMED_JSON: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  UNAUTHORIZED: 401,
+  TOKEN_EXPIRED: 401,
+  TOKEN_INVALID: 401,
+  PERMISSION_DENIED: 403,
+  NOT_FOUND: 404,
+  ROOM_NOT_FOUND: 404,
+  ENDPOINT_NOT_FOUND: 404,
+  STREAM_NOT_FOUND: 404,
+  SUBSCRIPTION_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  STREAM_EXISTS: 409,
+  ROOM_EXISTS: 409,
+  ROOM_FULL: 409,
+  ROOM_DISABLED: 409,
+  NOT_JOINED: 409,
+  ALREADY_JOINED: 409,
+  RATE_LIMITED: 429,
+  NOT_IMPLEMENTED: 501,
+  INTERNAL: 500,
+};
+
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.unknown().optional(),
+  }),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+/** An error carrying one of the codes above; thrown by services, mapped at every edge. */
+export class AtriumError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: unknown;
+
+  constructor(code: ErrorCode, message: string, details?: unknown) {
+    super(message);
+    this.name = 'AtriumError';
+    this.code = code;
+    this.details = details;
+  }
+
+  get status(): number {
+    return errorStatus[this.code];
+  }
+
+  static is(value: unknown, code?: ErrorCode): value is AtriumError {
+    return value instanceof AtriumError && (code === undefined || value.code === code);
+  }
+}
+
+/** Turns zod issues into `[{ path: "a.b", message }]` for the `details` of VALIDATION_FAILED. */
+export function describeIssues(error: z.ZodError): Array<{ path: string; message: string }> {
+  return error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.') || '(root)',
+    message: issue.message,
+  }));
+}
+
+export function validationError(error: z.ZodError, what = 'request'): AtriumError {
+  const details = describeIssues(error);
+  const first = details[0];
+  const message = first ? `invalid ${what}: ${first.path}: ${first.message}` : `invalid ${what}`;
+  return new AtriumError(ErrorCode.VALIDATION_FAILED, message, details);
+}

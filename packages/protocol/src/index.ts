@@ -1,0 +1,8 @@
+/**
+ * @module Atrium wire types: REST bodies, signaling messages and error codes (zod schemas).
+ */
+export * from './errors.js';
+export * from './rooms.js';
+export * from './access-tokens.js';
+export * from './signaling.js';
+export * from './typed-emitter.js';

@@ -1,0 +1,203 @@
+/**
+ * @module Signaling over WebSocket (`/api/v1/signal`): JSON-RPC 2.0 requests from the SDK, their
+ * results, and the server's notifications. Every message is defined here once.
+ */
+import { z } from 'zod';
+import { endpointIdSchema } from './access-tokens.js';
+import type { ErrorCode } from './errors.js';
+
+export const SIGNAL_PATH = '/api/v1/signal';
+
+/** A stream tag: `camera`, `screen`, `camera-2`, … */
+export const streamTagSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits and _ . - only');
+
+export const trackKindSchema = z.enum(['audio', 'video']);
+export type TrackKind = z.infer<typeof trackKindSchema>;
+
+/** One media track of a stream. `id` is `<tag>:<kind>`, unique within its endpoint. */
+export const trackInfoSchema = z.object({
+  id: z.string(),
+  kind: trackKindSchema,
+  muted: z.boolean(),
+});
+export type TrackInfo = z.infer<typeof trackInfoSchema>;
+
+export const streamInfoSchema = z.object({
+  tag: streamTagSchema,
+  tracks: z.array(trackInfoSchema),
+});
+export type StreamInfo = z.infer<typeof streamInfoSchema>;
+
+export const endpointInfoSchema = z.object({
+  id: endpointIdSchema,
+  name: z.string(),
+  streams: z.array(streamInfoSchema),
+});
+export type EndpointInfo = z.infer<typeof endpointInfoSchema>;
+
+const sdpSchema = z.string().min(1).max(64 * 1024);
+
+/** Request params and results, by method. */
+export const signalMethods = {
+  join: {
+    params: z.object({
+      /** The room the SDK was asked to join; must match the token's room. */
+      roomId: z.string().min(1).max(200),
+      token: z.string().min(1).max(8192),
+    }),
+    result: z.object({
+      room: z.object({ id: z.string(), title: z.string().nullable(), sessionId: z.string() }),
+      endpoint: endpointInfoSchema,
+      endpoints: z.array(endpointInfoSchema),
+    }),
+  },
+  publish: {
+    params: z.object({ tag: streamTagSchema, sdp: sdpSchema }),
+    result: z.object({ sdp: sdpSchema, stream: streamInfoSchema }),
+  },
+  unpublish: {
+    params: z.object({ tag: streamTagSchema }),
+    result: z.object({}),
+  },
+  'track.setMuted': {
+    params: z.object({ tag: streamTagSchema, kind: trackKindSchema, muted: z.boolean() }),
+    result: z.object({}),
+  },
+  subscribe: {
+    params: z.object({ endpointId: endpointIdSchema, tag: streamTagSchema }),
+    /** The server offers; the SDK answers with `subscription.answer`. */
+    result: z.object({
+      subscriptionId: z.string(),
+      sdp: sdpSchema,
+      stream: streamInfoSchema,
+    }),
+  },
+  'subscription.answer': {
+    params: z.object({ subscriptionId: z.string().min(1).max(100), sdp: sdpSchema }),
+    result: z.object({}),
+  },
+  'subscription.setPaused': {
+    params: z.object({
+      subscriptionId: z.string().min(1).max(100),
+      kind: trackKindSchema,
+      paused: z.boolean(),
+    }),
+    result: z.object({}),
+  },
+  unsubscribe: {
+    params: z.object({ subscriptionId: z.string().min(1).max(100) }),
+    result: z.object({}),
+  },
+  leave: {
+    params: z.object({}).optional(),
+    result: z.object({}),
+  },
+} as const;
+export type SignalMethod = keyof typeof signalMethods;
+export type SignalParams<M extends SignalMethod> = z.input<(typeof signalMethods)[M]['params']>;
+export type SignalResult<M extends SignalMethod> = z.output<(typeof signalMethods)[M]['result']>;
+
+/** Why an endpoint left the room session. */
+export const leaveReasonSchema = z.enum([
+  'left',
+  'disconnected',
+  'replaced',
+  'kicked',
+  'session-ended',
+  'server-shutdown',
+]);
+export type LeaveReason = z.infer<typeof leaveReasonSchema>;
+
+/** Why the room session finished for this endpoint (`room.onFinished(reason)`). */
+export const finishReasonSchema = z.enum([
+  'left',
+  'replaced',
+  'kicked',
+  'session-ended',
+  'max-duration',
+  'server-shutdown',
+]);
+export type FinishReason = z.infer<typeof finishReasonSchema>;
+
+/** Notification params, by method (server → SDK, no `id`). */
+export const signalNotifications = {
+  'endpoint.joined': z.object({ endpoint: endpointInfoSchema }),
+  'endpoint.left': z.object({ endpointId: endpointIdSchema, reason: leaveReasonSchema }),
+  'stream.published': z.object({ endpointId: endpointIdSchema, stream: streamInfoSchema }),
+  'stream.unpublished': z.object({ endpointId: endpointIdSchema, tag: streamTagSchema }),
+  'track.updated': z.object({
+    endpointId: endpointIdSchema,
+    tag: streamTagSchema,
+    track: trackInfoSchema,
+  }),
+  'subscription.ended': z.object({
+    subscriptionId: z.string(),
+    reason: z.enum(['unsubscribed', 'unpublished', 'endpoint-left']),
+  }),
+  'room.finished': z.object({ reason: finishReasonSchema }),
+} as const;
+export type SignalNotification = keyof typeof signalNotifications;
+export type SignalNotificationParams<N extends SignalNotification> = z.output<
+  (typeof signalNotifications)[N]
+>;
+
+/** JSON-RPC 2.0 envelopes. */
+export const jsonRpcIdSchema = z.union([z.string().max(100), z.number().int()]);
+
+export const jsonRpcRequestSchema = z.object({
+  jsonrpc: z.literal('2.0'),
+  id: jsonRpcIdSchema,
+  method: z.string().max(100),
+  params: z.unknown().optional(),
+});
+export type JsonRpcRequest = z.infer<typeof jsonRpcRequestSchema>;
+
+export const jsonRpcNotificationSchema = z.object({
+  jsonrpc: z.literal('2.0'),
+  method: z.string(),
+  params: z.unknown().optional(),
+});
+
+export const jsonRpcErrorSchema = z.object({
+  code: z.number().int(),
+  message: z.string(),
+  data: z.object({ code: z.string(), details: z.unknown().optional() }).optional(),
+});
+export type JsonRpcError = z.infer<typeof jsonRpcErrorSchema>;
+
+export const jsonRpcResponseSchema = z.union([
+  z.object({ jsonrpc: z.literal('2.0'), id: jsonRpcIdSchema.nullable(), result: z.unknown() }),
+  z.object({ jsonrpc: z.literal('2.0'), id: jsonRpcIdSchema.nullable(), error: jsonRpcErrorSchema }),
+]);
+
+/** JSON-RPC numeric codes; our string code travels in `error.data.code`. */
+export const JsonRpcCode = {
+  PARSE_ERROR: -32700,
+  INVALID_REQUEST: -32600,
+  METHOD_NOT_FOUND: -32601,
+  INVALID_PARAMS: -32602,
+  INTERNAL_ERROR: -32603,
+  APPLICATION_ERROR: -32000,
+} as const;
+
+export function jsonRpcCodeFor(code: ErrorCode): number {
+  switch (code) {
+    case 'VALIDATION_FAILED':
+      return JsonRpcCode.INVALID_PARAMS;
+    case 'MALFORMED_JSON':
+      return JsonRpcCode.PARSE_ERROR;
+    case 'METHOD_NOT_ALLOWED':
+      return JsonRpcCode.METHOD_NOT_FOUND;
+    case 'INTERNAL':
+      return JsonRpcCode.INTERNAL_ERROR;
+    default:
+      return JsonRpcCode.APPLICATION_ERROR;
+  }
+}
+
+/** Largest signaling message the server accepts, in bytes. */
+export const MAX_SIGNAL_MESSAGE_BYTES = 256 * 1024;

@@ -1,0 +1,104 @@
+/**
+ * @module Server configuration: environment variables parsed and validated once, with defaults
+ * that make `npm start` work on a laptop.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import { parseCidrList, type Cidr } from './sfu/ice-filter.js';
+
+export interface Config {
+  /** TCP port for HTTP and WebSocket; 0 picks a free one (tests). */
+  port: number;
+  /** Address the HTTP server binds to. */
+  host: string;
+  /** Where the SQLite file, generated credentials and (later) recordings live. */
+  dataDir: string;
+  /** API credentials from the environment; when null, generated and kept in `dataDir`. */
+  apiKey: string | null;
+  apiSecret: string | null;
+  /** Serve the demo page and its dev-only token route. */
+  demo: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  rtc: RtcConfig;
+}
+
+export interface RtcConfig {
+  /** Addresses written into our ICE candidates in place of the bound ones (NAT, containers). */
+  announcedIps: string[];
+  /** Extra local addresses to gather on (werift skips loopback by default). */
+  additionalHostAddresses: string[];
+  /** UDP port range for media; undefined lets the OS choose. */
+  portRange: [number, number] | undefined;
+  /** Remote ICE candidates must fall inside one of these networks; others are ignored. */
+  allowedNetworks: Cidr[];
+  /** Minimum interval between keyframe requests forwarded to one publisher track, in ms. */
+  keyframeRequestIntervalMs: number;
+}
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(7880),
+  HOST: z.string().default('0.0.0.0'),
+  DATA_DIR: z.string().default('./data'),
+  ATRIUM_API_KEY: z.string().min(8).max(200).optional(),
+  ATRIUM_API_SECRET: z.string().min(16).max(500).optional(),
+  ATRIUM_DEMO: z.enum(['0', '1', 'true', 'false']).default('1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ATRIUM_ANNOUNCED_IP: z.string().optional(),
+  ATRIUM_ICE_HOST_ADDRESSES: z.string().default('127.0.0.1'),
+  ATRIUM_RTC_PORT_RANGE: z
+    .string()
+    .regex(/^\d+-\d+$/, 'expected MIN-MAX, e.g. 40000-49999')
+    .optional(),
+  /**
+   * Comma-separated CIDRs that remote ICE candidates must fall in. The default admits every
+   * unicast address except link-local, multicast and "this network" ranges.
+   */
+  ATRIUM_ICE_ALLOWED_NETWORKS: z.string().default('0.0.0.0/0,::/0'),
+  ATRIUM_KEYFRAME_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(500),
+});
+
+function splitList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** Parses the environment into a Config; throws a readable error naming the bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((i) => `${i.path.join('.')}: ${i.message}`)
+      .join('; ');
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  if ((e.ATRIUM_API_KEY === undefined) !== (e.ATRIUM_API_SECRET === undefined)) {
+    throw new Error('invalid configuration: set both ATRIUM_API_KEY and ATRIUM_API_SECRET, or neither');
+  }
+  let portRange: [number, number] | undefined;
+  if (e.ATRIUM_RTC_PORT_RANGE) {
+    const [min, max] = e.ATRIUM_RTC_PORT_RANGE.split('-').map(Number) as [number, number];
+    if (!(min >= 1024 && max <= 65_535 && min < max)) {
+      throw new Error('invalid configuration: ATRIUM_RTC_PORT_RANGE must be MIN-MAX within 1024-65535, MIN < MAX');
+    }
+    portRange = [min, max];
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: path.resolve(e.DATA_DIR),
+    apiKey: e.ATRIUM_API_KEY ?? null,
+    apiSecret: e.ATRIUM_API_SECRET ?? null,
+    demo: e.ATRIUM_DEMO === '1' || e.ATRIUM_DEMO === 'true',
+    logLevel: e.LOG_LEVEL,
+    rtc: {
+      announcedIps: splitList(e.ATRIUM_ANNOUNCED_IP),
+      additionalHostAddresses: splitList(e.ATRIUM_ICE_HOST_ADDRESSES),
+      portRange,
+      allowedNetworks: parseCidrList(e.ATRIUM_ICE_ALLOWED_NETWORKS),
+      keyframeRequestIntervalMs: e.ATRIUM_KEYFRAME_INTERVAL_MS,
+    },
+  };
+}

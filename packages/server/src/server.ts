@@ -1,0 +1,98 @@
+/**
+ * @module Wires the server together: store, auth, SFU, room sessions, REST, signaling and the
+ * demo page. `createServer` does not listen; call `listen()`.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { AtriumError, ErrorCode, type ErrorBody } from '@atrium/protocol';
+import type { Config } from './config.js';
+import { createLogger } from './log.js';
+import { loadOrCreateCredentials, type ApiCredentials } from './auth/credentials.js';
+import { AccessTokens } from './auth/access-tokens.js';
+import { ApiAuthenticator } from './auth/api-auth.js';
+import { SqliteStore } from './store/sqlite-store.js';
+import type { Store } from './store/store.js';
+import { Sfu } from './sfu/sfu.js';
+import { RoomSessions } from './rtc/room-sessions.js';
+import { RoomManager } from './service/room-manager.js';
+import { errorHandler } from './api/errors.js';
+import { requireApiKey } from './api/auth-hook.js';
+import { registerRoomRoutes } from './api/rooms.js';
+import { registerDemo } from './api/demo.js';
+import { registerSignaling } from './signaling/signal-server.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const DEMO_DIST_DIR = path.resolve(here, '../../../apps/demo/dist');
+
+/** Largest REST body accepted, in bytes. */
+export const REST_BODY_LIMIT = 64 * 1024;
+
+export interface AtriumServer {
+  app: FastifyInstance;
+  config: Config;
+  credentials: ApiCredentials & { generated: boolean };
+  store: Store;
+  sfu: Sfu;
+  sessions: RoomSessions;
+  rooms: RoomManager;
+  log: Logger;
+  /** Starts listening; resolves to the base URL (e.g. `http://127.0.0.1:7880`). */
+  listen(): Promise<string>;
+  /** Ends every room session, closes peer connections, sockets and the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+export async function createServer(config: Config, options: { log?: Logger } = {}): Promise<AtriumServer> {
+  const log = options.log ?? createLogger(config.logLevel);
+  const credentials = loadOrCreateCredentials(config.dataDir, { apiKey: config.apiKey, apiSecret: config.apiSecret });
+  const store = await SqliteStore.open(path.join(config.dataDir, 'atrium.sqlite'));
+  const tokens = new AccessTokens(credentials.apiKey, credentials.apiSecret);
+  const sfu = new Sfu(config.rtc, log.child({ module: 'sfu' }));
+  const sessions = new RoomSessions(sfu);
+  const rooms = new RoomManager({ store, tokens, sessions });
+
+  const fastifyLogger: FastifyBaseLogger = log;
+  const app = Fastify({ loggerInstance: fastifyLogger, bodyLimit: REST_BODY_LIMIT });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    const body: ErrorBody = { error: { code: ErrorCode.NOT_FOUND, message: `no route ${request.method} ${request.url.split('?')[0]}` } };
+    void reply.status(404).send(body);
+  });
+
+  await app.register(async (api) => {
+    api.addHook('onRequest', requireApiKey(new ApiAuthenticator(credentials)));
+    registerRoomRoutes(api, rooms);
+  });
+  await registerSignaling(app, { rooms, log: log.child({ module: 'signaling' }) });
+  if (config.demo) await registerDemo(app, rooms, DEMO_DIST_DIR);
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    config,
+    credentials,
+    store,
+    sfu,
+    sessions,
+    rooms,
+    log,
+    async listen() {
+      await app.listen({ port: config.port, host: config.host });
+      const address = app.server.address();
+      if (address === null || typeof address === 'string') throw new AtriumError(ErrorCode.INTERNAL, 'no TCP address');
+      const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+      return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+    },
+    close() {
+      closing ??= (async () => {
+        sessions.endAll('server-shutdown');
+        sfu.close();
+        await app.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}

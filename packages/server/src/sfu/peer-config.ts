@@ -1,0 +1,67 @@
+/**
+ * @module The werift peer connection settings every SFU transport uses: our codecs and header
+ * extensions, no STUN/TURN servers (the SFU has its own addresses), loopback gathered, and
+ * candidate pairs only towards allowed networks.
+ */
+import {
+  RTCRtpCodecParameters,
+  type PeerConfig,
+  type RTCRtpHeaderExtensionParameters,
+} from 'werift';
+import type { RtcConfig } from '../config.js';
+import type { IceAddressPolicy } from './ice-filter.js';
+
+export const RtpExtensionUri = {
+  mid: 'urn:ietf:params:rtp-hdrext:sdes:mid',
+  absSendTime: 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time',
+  audioLevel: 'urn:ietf:params:rtp-hdrext:ssrc-audio-level',
+  videoOrientation: 'urn:3gpp:video-orientation',
+} as const;
+
+/** Extensions whose value travels from publisher to subscriber; werift writes the others itself. */
+export const FORWARDED_EXTENSIONS: ReadonlySet<string> = new Set([
+  RtpExtensionUri.audioLevel,
+  RtpExtensionUri.videoOrientation,
+]);
+
+function codecs(): PeerConfig['codecs'] {
+  return {
+    audio: [
+      new RTCRtpCodecParameters({
+        mimeType: 'audio/opus',
+        clockRate: 48_000,
+        channels: 2,
+        parameters: 'minptime=10;useinbandfec=1',
+      }),
+    ],
+    video: [
+      new RTCRtpCodecParameters({
+        mimeType: 'video/VP8',
+        clockRate: 90_000,
+        rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'goog-remb' }],
+      }),
+    ],
+  };
+}
+
+function headerExtensions(): PeerConfig['headerExtensions'] {
+  const ext = (id: number, uri: string): RTCRtpHeaderExtensionParameters => ({ id, uri });
+  return {
+    audio: [ext(1, RtpExtensionUri.mid), ext(2, RtpExtensionUri.absSendTime), ext(3, RtpExtensionUri.audioLevel)],
+    video: [ext(1, RtpExtensionUri.mid), ext(2, RtpExtensionUri.absSendTime), ext(4, RtpExtensionUri.videoOrientation)],
+  };
+}
+
+export function createPeerConfig(rtc: RtcConfig, policy: IceAddressPolicy): Partial<PeerConfig> {
+  return {
+    iceServers: [],
+    iceAdditionalHostAddresses: rtc.additionalHostAddresses,
+    icePortRange: rtc.portRange,
+    iceUseIpv4: true,
+    iceUseIpv6: false,
+    codecs: codecs(),
+    headerExtensions: headerExtensions(),
+    bundlePolicy: 'max-bundle',
+    iceFilterCandidatePair: (pair) => policy.allows(pair.remoteCandidate.host),
+  };
+}

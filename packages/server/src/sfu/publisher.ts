@@ -1,0 +1,105 @@
+/**
+ * @module A publisher: one peer connection on which an endpoint sends one stream (at most one
+ * audio and one video track). The endpoint offers; the SFU answers.
+ */
+import { RTCPeerConnection, type RTCRtpTransceiver } from 'werift';
+import { AtriumError, ErrorCode, TypedEmitter, type TrackKind } from '@atrium/protocol';
+import { PublishedTrack } from './published-track.js';
+import type { TransportContext } from './transport-context.js';
+import { announceCandidates, filterRemoteCandidates } from './ice-filter.js';
+
+export type PublisherEvents = {
+  /** The peer connection closed or failed; the publisher is closed. */
+  close: [];
+};
+
+export class Publisher extends TypedEmitter<PublisherEvents> {
+  readonly id: string;
+  readonly tracks = new Map<TrackKind, PublishedTrack>();
+  private readonly pc: RTCPeerConnection;
+  private closed_ = false;
+
+  private constructor(id: string, pc: RTCPeerConnection) {
+    super();
+    this.id = id;
+    this.pc = pc;
+  }
+
+  /** Answers a publish offer; rejects offers that are not one audio and/or one video m-line. */
+  static async create(
+    id: string,
+    offerSdp: string,
+    context: TransportContext,
+  ): Promise<{ publisher: Publisher; answerSdp: string }> {
+    const kinds = mediaKinds(offerSdp);
+    const audio = kinds.filter((k) => k === 'audio').length;
+    const video = kinds.filter((k) => k === 'video').length;
+    if (kinds.length === 0 || audio > 1 || video > 1 || audio + video !== kinds.length) {
+      throw new AtriumError(
+        ErrorCode.VALIDATION_FAILED,
+        'a stream is published with one offer holding at most one audio and one video m-line',
+      );
+    }
+    const pc = new RTCPeerConnection(context.peerConfig);
+    const publisher = new Publisher(id, pc);
+    try {
+      const { sdp, dropped } = filterRemoteCandidates(offerSdp, context.policy);
+      if (dropped.length > 0) context.log.debug({ dropped }, 'ignored remote ICE candidates outside allowed networks');
+      await pc.setRemoteDescription({ type: 'offer', sdp });
+      const answer = await pc.createAnswer();
+      await pc.setLocalDescription(answer);
+      const local = pc.localDescription?.sdp;
+      if (!local) throw new Error('werift produced no local description');
+      // After negotiation, so each track sees its final header-extension ids.
+      for (const t of pc.getTransceivers()) publisher.addTrack(t, context);
+      if (publisher.tracks.size === 0) {
+        throw new AtriumError(ErrorCode.VALIDATION_FAILED, 'the offer sends no audio or video track');
+      }
+      pc.connectionStateChange.subscribe((state) => {
+        if (state === 'failed' || state === 'closed') publisher.close();
+      });
+      return { publisher, answerSdp: announceCandidates(local, context.announcedIps) };
+    } catch (error) {
+      publisher.close();
+      if (error instanceof AtriumError) throw error;
+      throw new AtriumError(
+        ErrorCode.VALIDATION_FAILED,
+        `the publish offer could not be negotiated: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  get closed(): boolean {
+    return this.closed_;
+  }
+
+  get connectionState(): string {
+    return this.pc.connectionState;
+  }
+
+  close(): void {
+    if (this.closed_) return;
+    this.closed_ = true;
+    for (const track of this.tracks.values()) track.close();
+    this.pc.close().catch(() => undefined);
+    this.emit('close');
+    this.removeAllListeners();
+  }
+
+  private addTrack(transceiver: RTCRtpTransceiver, context: TransportContext): void {
+    const kind = transceiver.kind;
+    if ((kind !== 'audio' && kind !== 'video') || this.tracks.has(kind)) return;
+    const published = new PublishedTrack({
+      kind,
+      receiver: transceiver.receiver,
+      headerExtensions: transceiver.headerExtensions,
+      keyframeIntervalMs: context.keyframeIntervalMs,
+    });
+    this.tracks.set(kind, published);
+    transceiver.onTrack.subscribe((track) => published.attach(track));
+  }
+}
+
+function mediaKinds(sdp: string): string[] {
+  return [...sdp.matchAll(/^m=(\w+) /gm)].map((m) => m[1] ?? '');
+}

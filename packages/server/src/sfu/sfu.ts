@@ -1,0 +1,68 @@
+/**
+ * @module The SFU: makes publishers and subscribers and keeps count of them. It knows nothing of
+ * rooms or endpoints; its API is message-shaped (publish, subscribe, answer, pause, close, stats)
+ * so it can later move behind a worker boundary.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { RtcConfig } from '../config.js';
+import { IceAddressPolicy } from './ice-filter.js';
+import { createPeerConfig } from './peer-config.js';
+import { Publisher } from './publisher.js';
+import { Subscriber } from './subscriber.js';
+import type { TransportContext } from './transport-context.js';
+
+export interface SfuStats {
+  publishers: number;
+  subscribers: number;
+  /** Open werift peer connections: one per publisher and one per subscriber. */
+  peerConnections: number;
+}
+
+export class Sfu {
+  private readonly context: TransportContext;
+  private readonly publishers = new Map<string, Publisher>();
+  private readonly subscribers = new Map<string, Subscriber>();
+
+  constructor(config: RtcConfig, log: Logger) {
+    const policy = new IceAddressPolicy(config.allowedNetworks);
+    this.context = {
+      peerConfig: createPeerConfig(config, policy),
+      policy,
+      announcedIps: config.announcedIps,
+      keyframeIntervalMs: config.keyframeRequestIntervalMs,
+      log,
+    };
+  }
+
+  /** Answers an endpoint's publish offer. */
+  async publish(offerSdp: string): Promise<{ publisher: Publisher; answerSdp: string }> {
+    const result = await Publisher.create(randomUUID(), offerSdp, this.context);
+    const { publisher } = result;
+    this.publishers.set(publisher.id, publisher);
+    publisher.on('close', () => this.publishers.delete(publisher.id));
+    return result;
+  }
+
+  /** Offers one published stream to a subscribing endpoint. */
+  async subscribe(publisher: Publisher): Promise<{ subscriber: Subscriber; offerSdp: string }> {
+    const result = await Subscriber.create(randomUUID(), publisher, this.context);
+    const { subscriber } = result;
+    this.subscribers.set(subscriber.id, subscriber);
+    subscriber.on('close', () => this.subscribers.delete(subscriber.id));
+    return result;
+  }
+
+  stats(): SfuStats {
+    return {
+      publishers: this.publishers.size,
+      subscribers: this.subscribers.size,
+      peerConnections: this.publishers.size + this.subscribers.size,
+    };
+  }
+
+  close(): void {
+    for (const subscriber of [...this.subscribers.values()]) subscriber.close();
+    for (const publisher of [...this.publishers.values()]) publisher.close();
+  }
+}

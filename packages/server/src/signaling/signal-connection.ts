@@ -1,0 +1,228 @@
+/**
+ * @module One signaling WebSocket: parses JSON-RPC 2.0 requests, checks them against the
+ * protocol schemas, dispatches them to the endpoint's room session, and sends notifications.
+ * `join` (with the access token) must come first; a failed join closes the socket.
+ */
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import {
+  AtriumError,
+  ErrorCode,
+  JsonRpcCode,
+  jsonRpcCodeFor,
+  jsonRpcRequestSchema,
+  signalMethods,
+  validationError,
+  type FinishReason,
+  type SignalMethod,
+  type SignalNotification,
+  type SignalNotificationParams,
+  type SignalResult,
+} from '@atrium/protocol';
+import type { Endpoint, EndpointConnection } from '../rtc/endpoint.js';
+import type { RoomSession } from '../rtc/room-session.js';
+import type { RoomManager } from '../service/room-manager.js';
+
+/** WebSocket close codes we use (4000-4999 are the application's). */
+export const SignalCloseCode = {
+  NORMAL: 1000,
+  JOIN_FAILED: 4001,
+  JOIN_TIMEOUT: 4002,
+  FINISHED: 4003,
+} as const;
+
+const JOIN_TIMEOUT_MS = 15_000;
+
+type Joined = { session: RoomSession; endpoint: Endpoint };
+
+export class SignalConnection implements EndpointConnection {
+  private readonly socket: WebSocket;
+  private readonly rooms: RoomManager;
+  private readonly log: Logger;
+  private joined: Joined | undefined;
+  private joining = false;
+  private closed = false;
+  private readonly joinTimer: NodeJS.Timeout;
+
+  constructor(socket: WebSocket, deps: { rooms: RoomManager; log: Logger }) {
+    this.socket = socket;
+    this.rooms = deps.rooms;
+    this.log = deps.log;
+    this.joinTimer = setTimeout(() => {
+      if (!this.joined) this.socket.close(SignalCloseCode.JOIN_TIMEOUT, 'join timeout');
+    }, JOIN_TIMEOUT_MS);
+    socket.on('message', (data, isBinary) => {
+      if (isBinary) {
+        this.sendError(null, new AtriumError(ErrorCode.VALIDATION_FAILED, 'signaling messages are JSON text'));
+        return;
+      }
+      void this.handle(data.toString());
+    });
+    socket.on('close', () => this.onClose());
+    socket.on('error', (error) => this.log.debug({ err: error }, 'signaling socket error'));
+  }
+
+  notify<N extends SignalNotification>(method: N, params: SignalNotificationParams<N>): void {
+    this.send({ jsonrpc: '2.0', method, params });
+  }
+
+  finished(reason: FinishReason): void {
+    // The session already removed this endpoint: forget it so closing does not leave twice.
+    this.joined = undefined;
+    this.notify('room.finished', { reason });
+    this.socket.close(SignalCloseCode.FINISHED, reason);
+  }
+
+  private async handle(text: string): Promise<void> {
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      this.sendError(null, new AtriumError(ErrorCode.MALFORMED_JSON, 'the message is not valid JSON'));
+      return;
+    }
+    const request = jsonRpcRequestSchema.safeParse(message);
+    if (!request.success) {
+      const id = typeof message === 'object' && message !== null && 'id' in message ? message.id : null;
+      this.send({
+        jsonrpc: '2.0',
+        id: typeof id === 'string' || typeof id === 'number' ? id : null,
+        error: { code: JsonRpcCode.INVALID_REQUEST, message: 'not a JSON-RPC 2.0 request', data: { code: ErrorCode.VALIDATION_FAILED } },
+      });
+      return;
+    }
+    const { id, method, params } = request.data;
+    if (!Object.hasOwn(signalMethods, method)) {
+      this.send({
+        jsonrpc: '2.0',
+        id,
+        error: { code: JsonRpcCode.METHOD_NOT_FOUND, message: `unknown method "${method}"`, data: { code: ErrorCode.METHOD_NOT_ALLOWED } },
+      });
+      return;
+    }
+    try {
+      const result = await this.dispatch(method as SignalMethod, params);
+      this.send({ jsonrpc: '2.0', id, result });
+    } catch (error) {
+      this.sendError(id, error);
+      if (method === 'join' && !this.joined) this.socket.close(SignalCloseCode.JOIN_FAILED, 'join failed');
+    }
+  }
+
+  private async dispatch<M extends SignalMethod>(method: M, rawParams: unknown): Promise<SignalResult<M>> {
+    const parsed = signalMethods[method].params.safeParse(rawParams ?? {});
+    if (!parsed.success) throw validationError(parsed.error, `${method} params`);
+    const params = parsed.data;
+    if (method === 'join') return (await this.join(params as { roomId: string; token: string })) as SignalResult<M>;
+    const { session, endpoint } = this.requireJoined();
+    const self = endpoint.id;
+    switch (method) {
+      case 'publish': {
+        const p = params as { tag: string; sdp: string };
+        return (await session.publish(self, p.tag, p.sdp)) as SignalResult<M>;
+      }
+      case 'unpublish':
+        session.unpublish(self, (params as { tag: string }).tag);
+        return {} as SignalResult<M>;
+      case 'track.setMuted': {
+        const p = params as { tag: string; kind: 'audio' | 'video'; muted: boolean };
+        session.setTrackMuted(self, p.tag, p.kind, p.muted);
+        return {} as SignalResult<M>;
+      }
+      case 'subscribe': {
+        const p = params as { endpointId: string; tag: string };
+        return (await session.subscribe(self, p)) as SignalResult<M>;
+      }
+      case 'subscription.answer': {
+        const p = params as { subscriptionId: string; sdp: string };
+        await session.answerSubscription(self, p.subscriptionId, p.sdp);
+        return {} as SignalResult<M>;
+      }
+      case 'subscription.setPaused': {
+        const p = params as { subscriptionId: string; kind: 'audio' | 'video'; paused: boolean };
+        session.setSubscriptionPaused(self, p.subscriptionId, p.kind, p.paused);
+        return {} as SignalResult<M>;
+      }
+      case 'unsubscribe':
+        session.unsubscribe(self, (params as { subscriptionId: string }).subscriptionId);
+        return {} as SignalResult<M>;
+      case 'leave':
+        this.leave('left');
+        return {} as SignalResult<M>;
+      default:
+        throw new AtriumError(ErrorCode.METHOD_NOT_ALLOWED, `unknown method "${method}"`);
+    }
+  }
+
+  private async join(params: { roomId: string; token: string }): Promise<SignalResult<'join'>> {
+    if (this.joined || this.joining) throw new AtriumError(ErrorCode.ALREADY_JOINED, 'this connection already joined');
+    this.joining = true;
+    try {
+      const { room, session, endpoint } = await this.rooms.join(params.roomId, params.token, this);
+      if (this.closed) {
+        session.leave(endpoint.id, 'disconnected');
+        throw new AtriumError(ErrorCode.NOT_JOINED, 'the connection closed while joining');
+      }
+      this.joined = { session, endpoint };
+      clearTimeout(this.joinTimer);
+      this.log.info({ roomId: room.id, sessionId: session.id, endpointId: endpoint.id }, 'endpoint joined');
+      return {
+        room: { id: room.id, title: room.title, sessionId: session.id },
+        endpoint: endpoint.info(),
+        endpoints: session.listEndpoints().filter((e) => e !== endpoint).map((e) => e.info()),
+      };
+    } finally {
+      this.joining = false;
+    }
+  }
+
+  private requireJoined(): Joined {
+    if (!this.joined) throw new AtriumError(ErrorCode.NOT_JOINED, 'send join with an access token first');
+    return this.joined;
+  }
+
+  private leave(reason: 'left' | 'disconnected'): void {
+    const joined = this.joined;
+    if (!joined) return;
+    this.joined = undefined;
+    joined.session.leave(joined.endpoint.id, reason);
+    this.log.info({ sessionId: joined.session.id, endpointId: joined.endpoint.id, reason }, 'endpoint left');
+    if (reason === 'left') {
+      this.notify('room.finished', { reason: 'left' });
+      this.socket.close(SignalCloseCode.NORMAL, 'left');
+    }
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.joinTimer);
+    this.leave('disconnected');
+  }
+
+  private sendError(id: string | number | null, error: unknown): void {
+    if (error instanceof AtriumError && error.code !== ErrorCode.INTERNAL) {
+      this.send({
+        jsonrpc: '2.0',
+        id,
+        error: {
+          code: jsonRpcCodeFor(error.code),
+          message: error.message,
+          data: error.details === undefined ? { code: error.code } : { code: error.code, details: error.details },
+        },
+      });
+      return;
+    }
+    this.log.error({ err: error }, 'signaling request failed');
+    this.send({
+      jsonrpc: '2.0',
+      id,
+      error: { code: JsonRpcCode.INTERNAL_ERROR, message: 'internal error', data: { code: ErrorCode.INTERNAL } },
+    });
+  }
+
+  private send(message: object): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    this.socket.send(JSON.stringify(message));
+  }
+}
