@@ -115,6 +115,7 @@ export type LeaveReason = z.infer<typeof leaveReasonSchema>;
 /** Why the room session finished for this endpoint (`room.onFinished(reason)`). */
 export const finishReasonSchema = z.enum([
   'left',
+  'disconnected',
   'replaced',
   'kicked',
   'session-ended',

@@ -33,6 +33,8 @@ export interface RtcConfig {
   allowedNetworks: Cidr[];
   /** Minimum interval between keyframe requests forwarded to one publisher track, in ms. */
   keyframeRequestIntervalMs: number;
+  /** Video bitrate budget told to publishers (bits/s). */
+  videoBitrate: { initial: number; min: number; max: number };
 }
 
 const envSchema = z.object({
@@ -55,6 +57,8 @@ const envSchema = z.object({
    */
   ATRIUM_ICE_ALLOWED_NETWORKS: z.string().default('0.0.0.0/0,::/0'),
   ATRIUM_KEYFRAME_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(500),
+  ATRIUM_VIDEO_BITRATE_INITIAL: z.coerce.number().int().min(50_000).max(50_000_000).default(1_000_000),
+  ATRIUM_VIDEO_BITRATE_MAX: z.coerce.number().int().min(50_000).max(50_000_000).default(2_500_000),
 });
 
 function splitList(value: string | undefined): string[] {
@@ -99,6 +103,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       portRange,
       allowedNetworks: parseCidrList(e.ATRIUM_ICE_ALLOWED_NETWORKS),
       keyframeRequestIntervalMs: e.ATRIUM_KEYFRAME_INTERVAL_MS,
+      videoBitrate: {
+        initial: Math.min(e.ATRIUM_VIDEO_BITRATE_INITIAL, e.ATRIUM_VIDEO_BITRATE_MAX),
+        min: 100_000,
+        max: e.ATRIUM_VIDEO_BITRATE_MAX,
+      },
     },
   };
 }

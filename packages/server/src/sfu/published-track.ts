@@ -3,6 +3,7 @@
  * keyframe requests from those sinks into throttled PLIs towards the publisher.
  */
 import type { MediaStreamTrack, RTCRtpHeaderExtensionParameters, RTCRtpReceiver, RtpPacket } from 'werift';
+import { createRemb } from './remb.js';
 import type { TrackKind } from '@atrium/protocol';
 
 /**
@@ -11,7 +12,19 @@ import type { TrackKind } from '@atrium/protocol';
  */
 export interface RtpSink {
   writeRtp(packet: RtpPacket): void;
+  /** The receiver's own bandwidth estimate for this track (bits/s), when it has sent one. */
+  estimatedBitrate?(): number | undefined;
 }
+
+export interface BitrateLimits {
+  /** What the publisher is told before any subscriber has reported an estimate. */
+  initial: number;
+  min: number;
+  max: number;
+}
+
+/** How often the publisher is told its bitrate budget. */
+const REMB_INTERVAL_MS = 500;
 
 export interface PublishedTrackStats {
   kind: TrackKind;
@@ -19,6 +32,8 @@ export interface PublishedTrackStats {
   bytesReceived: number;
   keyframeRequestsSent: number;
   sinks: number;
+  /** The bitrate budget last sent to the publisher (video; 0 before the first). */
+  targetBitrate: number;
 }
 
 export class PublishedTrack {
@@ -28,7 +43,10 @@ export class PublishedTrack {
   private readonly receiver: RTCRtpReceiver;
   private readonly sinks = new Set<RtpSink>();
   private readonly keyframeIntervalMs: number;
-  private ssrc: number | undefined;
+  private readonly bitrate: BitrateLimits;
+  private rembTimer: NodeJS.Timeout | undefined;
+  private lastRembBitrate = 0;
+  private track: MediaStreamTrack | undefined;
   private lastKeyframeRequestAt = 0;
   private pendingKeyframeTimer: NodeJS.Timeout | undefined;
   private unsubscribeRtp: (() => void) | undefined;
@@ -42,21 +60,27 @@ export class PublishedTrack {
     receiver: RTCRtpReceiver;
     headerExtensions: RTCRtpHeaderExtensionParameters[];
     keyframeIntervalMs: number;
+    bitrate: BitrateLimits;
   }) {
     this.kind = options.kind;
     this.receiver = options.receiver;
     this.headerExtensions = options.headerExtensions;
     this.keyframeIntervalMs = options.keyframeIntervalMs;
+    this.bitrate = options.bitrate;
+    if (this.kind === 'video') {
+      this.rembTimer = setInterval(() => this.sendRemb(), REMB_INTERVAL_MS);
+      this.rembTimer.unref();
+    }
   }
 
   get closed(): boolean {
     return this.closed_;
   }
 
-  /** Connects the werift track once the publisher's first RTP arrives. */
+  /** Connects the werift track that carries this publisher track's RTP. */
   attach(track: MediaStreamTrack): void {
     if (this.closed_ || this.unsubscribeRtp) return;
-    this.ssrc = track.ssrc;
+    this.track = track;
     const { unSubscribe } = track.onReceiveRtp.subscribe((packet) => this.forward(packet));
     this.unsubscribeRtp = unSubscribe;
   }
@@ -90,6 +114,7 @@ export class PublishedTrack {
       bytesReceived: this.bytesReceived,
       keyframeRequestsSent: this.keyframeRequestsSent,
       sinks: this.sinks.size,
+      targetBitrate: this.lastRembBitrate,
     };
   }
 
@@ -98,6 +123,7 @@ export class PublishedTrack {
     this.closed_ = true;
     clearTimeout(this.pendingKeyframeTimer);
     this.pendingKeyframeTimer = undefined;
+    clearInterval(this.rembTimer);
     this.unsubscribeRtp?.();
     this.sinks.clear();
   }
@@ -108,11 +134,33 @@ export class PublishedTrack {
     for (const sink of this.sinks) sink.writeRtp(packet);
   }
 
+  /**
+   * Tells the publisher the lowest estimate among its subscribers, so the slowest receiver is
+   * not flooded (one layer for all until simulcast picks a layer per subscriber).
+   */
+  private sendRemb(): void {
+    const ssrc = this.track?.ssrc;
+    if (ssrc === undefined || this.closed_) return;
+    let target = Number.POSITIVE_INFINITY;
+    for (const sink of this.sinks) {
+      const estimate = sink.estimatedBitrate?.();
+      if (estimate !== undefined && estimate > 0) target = Math.min(target, estimate);
+    }
+    if (!Number.isFinite(target)) target = this.bitrate.initial;
+    target = Math.min(this.bitrate.max, Math.max(this.bitrate.min, target));
+    this.lastRembBitrate = target;
+    this.receiver.dtlsTransport
+      .sendRtcp([createRemb(this.receiver.rtcpSsrc, ssrc, target)])
+      .catch(() => undefined);
+  }
+
   private sendPli(): void {
-    if (this.ssrc === undefined || this.closed_) return;
+    // The SSRC is learned from the first RTP packet; before that there is nothing to ask.
+    const ssrc = this.track?.ssrc;
+    if (ssrc === undefined || this.closed_) return;
     this.lastKeyframeRequestAt = Date.now();
     this.keyframeRequestsSent++;
-    this.receiver.sendRtcpPLI(this.ssrc).catch(() => {
+    this.receiver.sendRtcpPLI(ssrc).catch(() => {
       // The transport may be closing; the next request will try again.
     });
   }

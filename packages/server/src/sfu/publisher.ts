@@ -94,9 +94,11 @@ export class Publisher extends TypedEmitter<PublisherEvents> {
       receiver: transceiver.receiver,
       headerExtensions: transceiver.headerExtensions,
       keyframeIntervalMs: context.keyframeIntervalMs,
+      bitrate: context.bitrate,
     });
     this.tracks.set(kind, published);
-    transceiver.onTrack.subscribe((track) => published.attach(track));
+    // werift creates the receiving track while applying the offer.
+    published.attach(transceiver.receiver.track);
   }
 }
 

@@ -31,6 +31,7 @@ export class Sfu {
       policy,
       announcedIps: config.announcedIps,
       keyframeIntervalMs: config.keyframeRequestIntervalMs,
+      bitrate: config.videoBitrate,
       log,
     };
   }

@@ -20,6 +20,8 @@ export interface SubscribedTrackStats {
   kind: TrackKind;
   packetsSent: number;
   paused: boolean;
+  /** The subscriber's last REMB (bits/s; 0 before the first). */
+  estimatedBitrate: number;
 }
 
 /** The sending half of one subscribed track. */
@@ -84,8 +86,13 @@ class SubscribedTrack implements RtpSink {
     });
   }
 
+  estimatedBitrate(): number | undefined {
+    const remb = Number(this.transceiver.sender.receiverEstimatedMaxBitrate ?? 0);
+    return remb > 0 ? remb : undefined;
+  }
+
   stats(): SubscribedTrackStats {
-    return { kind: this.kind, packetsSent: this.packetsSent, paused: this.paused };
+    return { kind: this.kind, packetsSent: this.packetsSent, paused: this.paused, estimatedBitrate: this.estimatedBitrate() ?? 0 };
   }
 
   close(): void {

@@ -5,11 +5,13 @@
 import type { PeerConfig } from 'werift';
 import type { Logger } from 'pino';
 import type { IceAddressPolicy } from './ice-filter.js';
+import type { BitrateLimits } from './published-track.js';
 
 export interface TransportContext {
   peerConfig: Partial<PeerConfig>;
   policy: IceAddressPolicy;
   announcedIps: string[];
   keyframeIntervalMs: number;
+  bitrate: BitrateLimits;
   log: Logger;
 }

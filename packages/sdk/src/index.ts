@@ -1,0 +1,49 @@
+/**
+ * @module Atrium SDK: join a room with an access token, publish streams under tags, subscribe to
+ * other endpoints' streams. Runs in browsers and, with `wrtc`, in Node.
+ *
+ * ```ts
+ * const { room, endpoint } = await join(roomId, accessToken);
+ * await room.publish('camera', await navigator.mediaDevices.getUserMedia({ audio: true, video: true }));
+ * room.onEndpointJoined = (endpoint) => { … };
+ * room.on('stream.published', async (endpoint, stream) => {
+ *   const subscription = await room.localEndpoint.subscribe(endpoint, stream.tag);
+ *   video.srcObject = subscription.mediaStream;
+ * });
+ * ```
+ */
+import { resolveEnvironment, type WebRtcImplementation, type WebSocketConstructor } from './environment.js';
+import { ConnectionError, ConnectionErrorReason } from './errors.js';
+import { Room, type LocalEndpoint } from './room.js';
+
+export interface JoinOptions {
+  /** Base URL of the Atrium server; defaults to the page's origin. */
+  url?: string;
+  /** In Node: the WebRTC implementation, e.g. `require('@roamhq/wrtc')`. */
+  wrtc?: WebRtcImplementation;
+  /** A WebSocket constructor when the environment has none (Node < 22 uses the `ws` package). */
+  WebSocket?: WebSocketConstructor;
+}
+
+/** Joins the room with an access token minted by your backend. */
+export async function join(
+  roomId: string,
+  accessToken: string,
+  options: JoinOptions = {},
+): Promise<{ room: Room; endpoint: LocalEndpoint }> {
+  const url = options.url ?? (globalThis as { location?: { origin: string } }).location?.origin;
+  if (!url) {
+    throw new ConnectionError(ConnectionErrorReason.Unsupported, 'no page origin: pass { url } to join()');
+  }
+  const env = await resolveEnvironment(options);
+  const room = await Room.connect(env, url, roomId, accessToken);
+  return { room, endpoint: room.localEndpoint };
+}
+
+export { Room, RoomEvent, LocalEndpoint, type RoomEvents } from './room.js';
+export { RemoteEndpoint, RemoteTrack, type RemoteTrackEvents } from './remote-endpoint.js';
+export { Subscription, type SubscriptionEvents } from './subscription.js';
+export { LocalStream, LocalTrack } from './local-stream.js';
+export { ConnectionError, ConnectionErrorReason, RequestError } from './errors.js';
+export type { WebRtcImplementation, WebSocketConstructor } from './environment.js';
+export type { FinishReason, LeaveReason, StreamInfo, TrackInfo, TrackKind } from '@atrium/protocol';
