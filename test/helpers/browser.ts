@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
@@ -43,8 +43,19 @@ export interface LaunchChromiumOptions {
  */
 export async function launchChromium(options: LaunchChromiumOptions = {}): Promise<Browser> {
   const userDataDir = await mkdtemp(join(tmpdir(), 'atrium-chromium-'));
-  const removeProfile = (): void => rmSync(userDataDir, { recursive: true, force: true });
-  process.once('exit', removeProfile);
+  const removeProfileAtExit = (): void => {
+    try {
+      rmSync(userDataDir, { recursive: true, force: true });
+    } catch {
+      // Chromium may still be writing into it while the process exits; nothing more to do then.
+    }
+  };
+  // Chromium keeps writing into the profile until its process is gone: retry instead of racing it.
+  const removeProfile = async (): Promise<void> => {
+    process.removeListener('exit', removeProfileAtExit);
+    await rm(userDataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  };
+  process.once('exit', removeProfileAtExit);
 
   let browser: Browser | null;
   try {
@@ -62,26 +73,39 @@ export async function launchChromium(options: LaunchChromiumOptions = {}): Promi
       throw new Error('Playwright returned a persistent context without a browser');
     }
   } catch (err) {
-    process.removeListener('exit', removeProfile);
-    await rm(userDataDir, { recursive: true, force: true });
+    await removeProfile();
     throw err;
   }
 
   const launched = browser;
+  let closing = false;
   launched.once('disconnected', () => {
-    process.removeListener('exit', removeProfile);
-    removeProfile();
+    // Chromium crashed or was killed: clean up without waiting for a close() that may never come.
+    if (!closing) void removeProfile().catch(() => undefined);
   });
   const closeBrowser = launched.close.bind(launched);
   launched.close = async (closeOptions?: { reason?: string }): Promise<void> => {
+    closing = true;
     try {
       await closeBrowser(closeOptions);
     } finally {
-      process.removeListener('exit', removeProfile);
-      await rm(userDataDir, { recursive: true, force: true });
+      await removeProfile();
     }
   };
   return launched;
+}
+
+/**
+ * Opens a page in a new browser context (own storage, so one endpoint per page). The context defines
+ * esbuild's `__name` helper, which tsx inserts into functions handed to `page.evaluate` when they
+ * contain named inner functions; without it such functions fail with "__name is not defined".
+ */
+export async function newEndpointPage(browser: Browser, options: BrowserContextOptions = {}): Promise<Page> {
+  const context = await browser.newContext(options);
+  await context.addInitScript({ content: 'globalThis.__name = globalThis.__name || ((target) => target);' });
+  const page = await context.newPage();
+  page.once('close', () => void context.close().catch(() => undefined));
+  return page;
 }
 
 /** Inbound media of one subscription on the demo page, read from its `inbound-rtp` statistics. */

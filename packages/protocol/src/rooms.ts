@@ -30,6 +30,9 @@ export function canonicalizeAliases(
   return out;
 }
 
+/** Room ids are UUIDs; a `customRoomId` must not be one, so the two never collide. */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const httpUrl = z
   .string()
   .max(2048)
@@ -70,6 +73,7 @@ const roomFields = {
   customRoomId: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,128}$/, 'letters, digits, _ and - only, at most 128')
+    .refine((id) => !UUID_PATTERN.test(id), { message: 'must not look like a UUID (room ids are UUIDs)' })
     .nullable()
     .describe("The customer's own id for the room; unique; usable wherever a room id is."),
 };

@@ -19,6 +19,8 @@ export interface Config {
   /** Serve the demo page and its dev-only token route. */
   demo: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Ping interval on signaling sockets; a socket silent for two intervals is dropped. */
+  signalHeartbeatMs: number;
   rtc: RtcConfig;
 }
 
@@ -44,6 +46,7 @@ const envSchema = z.object({
   ATRIUM_API_KEY: z.string().min(8).max(200).optional(),
   ATRIUM_API_SECRET: z.string().min(16).max(500).optional(),
   ATRIUM_DEMO: z.enum(['0', '1', 'true', 'false']).default('1'),
+  ATRIUM_SIGNAL_HEARTBEAT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ATRIUM_ANNOUNCED_IP: z.string().optional(),
   ATRIUM_ICE_HOST_ADDRESSES: z.string().default('127.0.0.1'),
@@ -97,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiSecret: e.ATRIUM_API_SECRET ?? null,
     demo: e.ATRIUM_DEMO === '1' || e.ATRIUM_DEMO === 'true',
     logLevel: e.LOG_LEVEL,
+    signalHeartbeatMs: e.ATRIUM_SIGNAL_HEARTBEAT_MS,
     rtc: {
       announcedIps: splitList(e.ATRIUM_ANNOUNCED_IP),
       additionalHostAddresses: splitList(e.ATRIUM_ICE_HOST_ADDRESSES),

@@ -54,7 +54,15 @@ export async function createServer(config: Config, options: { log?: Logger } = {
   const rooms = new RoomManager({ store, tokens, sessions });
 
   const fastifyLogger: FastifyBaseLogger = log;
-  const app = Fastify({ loggerInstance: fastifyLogger, bodyLimit: REST_BODY_LIMIT });
+  const app = Fastify({
+    loggerInstance: fastifyLogger,
+    bodyLimit: REST_BODY_LIMIT,
+    // Room and endpoint ids go up to 200 characters in paths.
+    maxParamLength: 256,
+    frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
+  });
+  // REST bodies are JSON only: anything else is 415, not a string handed to validation.
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
     const body: ErrorBody = { error: { code: ErrorCode.NOT_FOUND, message: `no route ${request.method} ${request.url.split('?')[0]}` } };
@@ -65,7 +73,7 @@ export async function createServer(config: Config, options: { log?: Logger } = {
     api.addHook('onRequest', requireApiKey(new ApiAuthenticator(credentials)));
     registerRoomRoutes(api, rooms);
   });
-  await registerSignaling(app, { rooms, log: log.child({ module: 'signaling' }) });
+  await registerSignaling(app, { rooms, log: log.child({ module: 'signaling' }), heartbeatMs: config.signalHeartbeatMs });
   if (config.demo) await registerDemo(app, rooms, DEMO_DIST_DIR);
 
   let closing: Promise<void> | undefined;

@@ -20,7 +20,7 @@ const joinBodySchema = z
 
 export async function registerDemo(app: FastifyInstance, rooms: RoomManager, distDir: string): Promise<void> {
   app.post('/demo/api/join', async (request, reply) => {
-    const body = parse(joinBodySchema, request.body ?? {}, 'demo join');
+    const body = parse(joinBodySchema, request.body === undefined ? {} : request.body, 'demo join');
     const customRoomId = `demo-${body.room}`;
     let room;
     try {

@@ -13,6 +13,8 @@ const fastifyCodes: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: ErrorCode.VALIDATION_FAILED,
   FST_ERR_NOT_FOUND: ErrorCode.NOT_FOUND,
+  FST_ERR_MAX_PARAM_LENGTH: ErrorCode.VALIDATION_FAILED,
+  FST_ERR_BAD_URL: ErrorCode.VALIDATION_FAILED,
 };
 
 export function toAtriumError(error: unknown): AtriumError | undefined {

@@ -13,7 +13,7 @@ import { parse } from './validate.js';
 
 export function registerRoomRoutes(app: FastifyInstance, rooms: RoomManager): void {
   app.post('/api/v1/rooms', async (request, reply) => {
-    const body = parse(createRoomBodySchema, request.body ?? {}, 'room');
+    const body = parse(createRoomBodySchema, request.body === undefined ? {} : request.body, 'room');
     const room = await rooms.createRoom(body);
     return reply.status(201).header('location', `/api/v1/rooms/${room.id}`).send(room);
   });
@@ -25,7 +25,7 @@ export function registerRoomRoutes(app: FastifyInstance, rooms: RoomManager): vo
 
   app.post('/api/v1/endpoints/:endpointId/access-tokens', async (request, reply) => {
     const { endpointId } = parse(accessTokenParamsSchema, request.params, 'path');
-    const body = parse(createAccessTokenBodySchema, request.body ?? {}, 'access token request');
+    const body = parse(createAccessTokenBodySchema, request.body === undefined ? {} : request.body, 'access token request');
     return reply.status(201).send(await rooms.issueAccessToken(endpointId, body));
   });
 }

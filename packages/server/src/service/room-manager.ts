@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import {
   AtriumError,
   ErrorCode,
+  UUID_PATTERN,
   type CreateAccessTokenBody,
   type CreateRoomBody,
   type Room,
@@ -16,7 +17,6 @@ import type { RoomSession } from '../rtc/room-session.js';
 import type { RoomSessions } from '../rtc/room-sessions.js';
 import { StoreConflictError, type RoomRecord, type Store } from '../store/store.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function toRoom(record: RoomRecord): Room {
   return { ...record };
@@ -61,7 +61,7 @@ export class RoomManager {
 
   /** Finds a room by its UUID or by the customer's `customRoomId`. */
   async getRoom(idOrCustomId: string): Promise<Room> {
-    const record = UUID.test(idOrCustomId)
+    const record = UUID_PATTERN.test(idOrCustomId)
       ? await this.store.getRoom(idOrCustomId.toLowerCase())
       : await this.store.getRoomByCustomId(idOrCustomId);
     if (!record) throw new AtriumError(ErrorCode.ROOM_NOT_FOUND, `room "${idOrCustomId}" does not exist`);

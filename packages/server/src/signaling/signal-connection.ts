@@ -42,6 +42,8 @@ export class SignalConnection implements EndpointConnection {
   private joined: Joined | undefined;
   private joining = false;
   private closed = false;
+  /** Set by `leave`: after its reply is sent, tell the client and close. */
+  private finishAfterReply = false;
   private readonly joinTimer: NodeJS.Timeout;
 
   constructor(socket: WebSocket, deps: { rooms: RoomManager; log: Logger }) {
@@ -103,9 +105,16 @@ export class SignalConnection implements EndpointConnection {
     try {
       const result = await this.dispatch(method as SignalMethod, params);
       this.send({ jsonrpc: '2.0', id, result });
+      if (this.finishAfterReply) {
+        this.notify('room.finished', { reason: 'left' });
+        this.socket.close(SignalCloseCode.NORMAL, 'left');
+      }
     } catch (error) {
       this.sendError(id, error);
-      if (method === 'join' && !this.joined) this.socket.close(SignalCloseCode.JOIN_FAILED, 'join failed');
+      // A refused join closes the socket; a second join racing the first does not.
+      if (method === 'join' && !this.joined && !AtriumError.is(error, ErrorCode.ALREADY_JOINED)) {
+        this.socket.close(SignalCloseCode.JOIN_FAILED, 'join failed');
+      }
     }
   }
 
@@ -187,10 +196,7 @@ export class SignalConnection implements EndpointConnection {
     this.joined = undefined;
     joined.session.leave(joined.endpoint.id, reason);
     this.log.info({ sessionId: joined.session.id, endpointId: joined.endpoint.id, reason }, 'endpoint left');
-    if (reason === 'left') {
-      this.notify('room.finished', { reason: 'left' });
-      this.socket.close(SignalCloseCode.NORMAL, 'left');
-    }
+    if (reason === 'left') this.finishAfterReply = true;
   }
 
   private onClose(): void {

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Makes sure the system packages the tests use are present: Debian's chromium (browser E2E),
+# ffmpeg/ffprobe (egress) and, when root, iproute2/iptables (the isolated test network).
+# Idempotent and quiet when everything is there; installs as root, otherwise says what to run.
+set -euo pipefail
+
+install_line='apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium ffmpeg iproute2 iptables'
+
+has() { PATH="$PATH:/usr/sbin:/sbin" command -v "$1" >/dev/null 2>&1; }
+
+missing() {
+  local out=()
+  [ -x /usr/bin/chromium ] || out+=(chromium)
+  has ffmpeg || out+=(ffmpeg)
+  has ffprobe || out+=(ffprobe)
+  if [ "$(id -u)" -eq 0 ]; then
+    has ip || out+=(ip)
+    has iptables || out+=(iptables)
+  fi
+  echo "${out[@]:-}"
+}
+
+absent="$(missing)"
+[ -z "$absent" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "ensure-system-deps: missing: $absent" >&2
+  echo "ensure-system-deps: install them as root with:" >&2
+  echo "  $install_line" >&2
+  exit 1
+fi
+
+echo "ensure-system-deps: installing (missing: $absent)" >&2
+apt-get update
+DEBIAN_FRONTEND=noninteractive apt-get install -y chromium ffmpeg iproute2 iptables
+
+absent="$(missing)"
+if [ -n "$absent" ]; then
+  echo "ensure-system-deps: still missing after install: $absent" >&2
+  exit 1
+fi
