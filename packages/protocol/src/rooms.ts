@@ -19,13 +19,14 @@ export function canonicalizeAliases(
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input)) {
-    const canonical = aliases[key] ?? key;
-    if (canonical in out) {
+    const canonical = Object.hasOwn(aliases, key) ? (aliases[key] ?? key) : key;
+    if (Object.hasOwn(out, canonical)) {
       // Both spellings given: keep a marker that the schema reports precisely.
       out[`${key} (duplicate of ${canonical})`] = value;
       continue;
     }
-    out[canonical] = value;
+    // defineProperty, so a "__proto__" key stays an (unknown, refused) field, never a prototype.
+    Object.defineProperty(out, canonical, { value, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

@@ -57,7 +57,7 @@ export class AccessTokens {
   async verify(token: string): Promise<AccessTokenClaims> {
     let payload: unknown;
     try {
-      ({ payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], audience: AUDIENCE }));
+      ({ payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], audience: AUDIENCE, issuer: this.issuer }));
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) {
         throw new AtriumError(ErrorCode.TOKEN_EXPIRED, 'the access token has expired');

@@ -1,8 +1,9 @@
 /**
  * @module Which remote ICE addresses the SFU may send media to, and SDP candidate rewriting.
  * A client must not be able to make the SFU send packets to arbitrary hosts (internal services,
- * cloud metadata addresses), so remote candidates outside the operator's networks are dropped,
- * both from the SDP and at candidate-pair selection (peer-reflexive candidates).
+ * cloud metadata addresses), so remote candidates outside the operator's networks are dropped
+ * from the SDP, STUN checks from such addresses go unanswered (no peer-reflexive candidate is
+ * learned from them), and candidate pairs towards them are never formed.
  */
 import net from 'node:net';
 
@@ -19,12 +20,18 @@ export function parseCidrList(list: string): Cidr[] {
     .map((s) => s.trim())
     .filter((s) => s.length > 0)
     .map((entry) => {
-      const [address = '', prefixText] = entry.split('/');
+      const parts = entry.split('/');
+      const [address = '', prefixText] = parts;
       const version = net.isIP(address);
       if (version === 0) throw new Error(`invalid network "${entry}": not an IP address`);
+      if (parts.length > 2) throw new Error(`invalid network "${entry}": expected ADDRESS or ADDRESS/PREFIX`);
       const max = version === 4 ? 32 : 128;
+      // A typo such as "10.0.0.0/" must not become /0 (the whole internet).
+      if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) {
+        throw new Error(`invalid network "${entry}": prefix must be 0..${max}`);
+      }
       const prefix = prefixText === undefined ? max : Number(prefixText);
-      if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) {
+      if (prefix > max) {
         throw new Error(`invalid network "${entry}": prefix must be 0..${max}`);
       }
       return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
@@ -61,16 +68,19 @@ export class IceAddressPolicy {
 
 const CANDIDATE_LINE = /^a=candidate:(\S+) (\d+) (\S+) (\d+) (\S+) (\d+) typ (\S+)(.*)$/;
 
-/** Removes remote candidates the policy refuses; returns the SDP and what was dropped. */
+/**
+ * Removes remote candidates the policy refuses; returns the SDP and what was dropped. The address
+ * is read as werift reads it (the fifth space-separated field), so a line this module cannot
+ * parse is judged by the same address werift would use.
+ */
 export function filterRemoteCandidates(
   sdp: string,
   policy: IceAddressPolicy,
 ): { sdp: string; dropped: string[] } {
   const dropped: string[] = [];
   const lines = sdp.split(/\r?\n/).filter((line) => {
-    const match = CANDIDATE_LINE.exec(line);
-    if (!match) return true;
-    const address = match[5] ?? '';
+    if (!line.startsWith('a=candidate:')) return true;
+    const address = line.split(' ')[4] ?? '';
     if (policy.allows(address)) return true;
     dropped.push(address);
     return false;

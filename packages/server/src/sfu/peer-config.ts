@@ -63,5 +63,6 @@ export function createPeerConfig(rtc: RtcConfig, policy: IceAddressPolicy): Part
     headerExtensions: headerExtensions(),
     bundlePolicy: 'max-bundle',
     iceFilterCandidatePair: (pair) => policy.allows(pair.remoteCandidate.host),
+    iceFilterStunResponse: (_message, address) => policy.allows(address[0]),
   };
 }
