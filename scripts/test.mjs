@@ -111,6 +111,10 @@ const testCommand = [
   '--test',
   '--test-concurrency=1',
   '--test-reporter=spec',
+  // A hung test fails on its own instead of stalling CI; a file whose native handles (libwebrtc)
+  // outlive its tests still ends.
+  '--test-timeout=180000',
+  '--test-force-exit',
   ...runnerFlags,
   ...files,
 ];

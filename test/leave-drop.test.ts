@@ -70,11 +70,14 @@ test('a killed socket: the other endpoint gets endpoint.left and its peer connec
 });
 
 test('a peer that vanishes without closing is dropped by the heartbeat', async () => {
-  const { alice, bobSocket } = await call();
+  const { alice, bob, bobSocket } = await call();
   const left = new Promise<string>((resolve) => alice.on('endpoint.left', (ep, reason) => resolve(`${ep.id}:${reason}`)));
   // Stop reading Bob's socket: pings go unanswered, as when a laptop lid closes.
   (bobSocket as unknown as { _socket: net.Socket })._socket.pause();
   assert.equal(await left, 'bob:disconnected');
   await waitFor('peer connections of bob closed', () => t.server.sfu.stats().peerConnections === 1, 5000);
   await alice.leave();
+  // Bob's client never reads the server's close; let it notice, so nothing is left running.
+  bobSocket.terminate();
+  await waitFor('bob finished', () => bob.finishedReason === 'disconnected', 5000);
 });

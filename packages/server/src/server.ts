@@ -58,7 +58,7 @@ export async function createServer(config: Config, options: { log?: Logger } = {
     loggerInstance: fastifyLogger,
     bodyLimit: REST_BODY_LIMIT,
     // Room and endpoint ids go up to 200 characters in paths.
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
   });
   // REST bodies are JSON only: anything else is 415, not a string handed to validation.
