@@ -123,6 +123,13 @@ describe('REST errors', () => {
     assert.deepEqual(paths, ['maxEndpoints', 'recording']);
   });
 
+  test('a kebab-case field is named in details as the client spelled it', async () => {
+    const res = record(await t.api('POST', '/api/v1/rooms', { 'max-endpoints': 'two', maxDuration: -1 }));
+    const error = await expectError(res, 400, 'VALIDATION_FAILED');
+    const paths = (error.details as Array<{ path: string }>).map((d) => d.path).sort();
+    assert.deepEqual(paths, ['max-endpoints', 'maxDuration']);
+  });
+
   test('a nested field path is named in details', async () => {
     const res = record(await t.api('POST', '/api/v1/endpoints/mohsen/access-tokens', { roomId: room.id, ttlSeconds: 'long' }));
     const error = await expectError(res, 400, 'VALIDATION_FAILED');

@@ -6,6 +6,7 @@ import {
   accessTokenParamsSchema,
   createAccessTokenBodySchema,
   createRoomBodySchema,
+  roomFieldAliases,
   roomIdParamsSchema,
 } from '@atrium/protocol';
 import type { RoomManager } from '../service/room-manager.js';
@@ -13,7 +14,7 @@ import { parse } from './validate.js';
 
 export function registerRoomRoutes(app: FastifyInstance, rooms: RoomManager): void {
   app.post('/api/v1/rooms', async (request, reply) => {
-    const body = parse(createRoomBodySchema, request.body === undefined ? {} : request.body, 'room');
+    const body = parse(createRoomBodySchema, request.body === undefined ? {} : request.body, 'room', roomFieldAliases);
     const room = await rooms.createRoom(body);
     return reply.status(201).header('location', `/api/v1/rooms/${room.id}`).send(room);
   });
