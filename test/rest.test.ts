@@ -67,7 +67,8 @@ describe('rooms', () => {
     assert.equal(room.title, 'My fancy room');
     assert.equal(room.type, 'small-room');
     assert.equal(room.timeout, 60);
-    assert.equal(room.webhook, 'https://my-url');
+    // A plain URL means every event.
+    assert.deepEqual(room.webhook, { endPoint: 'https://my-url', events: null });
     assert.equal(room.maxEndpoints, 2);
     assert.equal(room.maxDuration, 500);
     assert.equal(room.recording, true);

@@ -13,6 +13,8 @@ export interface Config {
   host: string;
   /** Where the SQLite file, generated credentials and (later) recordings live. */
   dataDir: string;
+  /** Postgres connection string; null keeps the SQLite file in `dataDir`. */
+  databaseUrl: string | null;
   /** API credentials from the environment; when null, generated and kept in `dataDir`. */
   apiKey: string | null;
   apiSecret: string | null;
@@ -43,6 +45,7 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(7880),
   HOST: z.string().default('0.0.0.0'),
   DATA_DIR: z.string().default('./data'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   ATRIUM_API_KEY: z.string().min(8).max(200).optional(),
   ATRIUM_API_SECRET: z.string().min(16).max(500).optional(),
   ATRIUM_DEMO: z.enum(['0', '1', 'true', 'false']).default('1'),
@@ -96,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     dataDir: path.resolve(e.DATA_DIR),
+    databaseUrl: e.DATABASE_URL ?? null,
     apiKey: e.ATRIUM_API_KEY ?? null,
     apiSecret: e.ATRIUM_API_SECRET ?? null,
     demo: e.ATRIUM_DEMO === '1' || e.ATRIUM_DEMO === 'true',

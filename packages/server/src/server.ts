@@ -12,8 +12,7 @@ import { createLogger } from './log.js';
 import { loadOrCreateCredentials, type ApiCredentials } from './auth/credentials.js';
 import { AccessTokens } from './auth/access-tokens.js';
 import { ApiAuthenticator } from './auth/api-auth.js';
-import { SqliteStore } from './store/sqlite-store.js';
-import type { Store } from './store/store.js';
+import { Store } from './store/store.js';
 import { Sfu } from './sfu/sfu.js';
 import { RoomSessions } from './rtc/room-sessions.js';
 import { RoomManager } from './service/room-manager.js';
@@ -47,7 +46,9 @@ export interface AtriumServer {
 export async function createServer(config: Config, options: { log?: Logger } = {}): Promise<AtriumServer> {
   const log = options.log ?? createLogger(config.logLevel);
   const credentials = loadOrCreateCredentials(config.dataDir, { apiKey: config.apiKey, apiSecret: config.apiSecret });
-  const store = await SqliteStore.open(path.join(config.dataDir, 'atrium.sqlite'));
+  const store = await Store.open(
+    config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'sqlite', file: path.join(config.dataDir, 'atrium.sqlite') },
+  );
   const tokens = new AccessTokens(credentials.apiKey, credentials.apiSecret);
   const sfu = new Sfu(config.rtc, log.child({ module: 'sfu' }));
   const sessions = new RoomSessions(sfu);

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { z } from 'zod';
-import { AtriumError, ErrorCode } from '@atrium/protocol';
+import { AtriumError, ErrorCode, createRoomBodySchema } from '@atrium/protocol';
 import type { RoomManager } from '../service/room-manager.js';
 import { parse } from './validate.js';
 
@@ -28,16 +28,7 @@ export async function registerDemo(app: FastifyInstance, rooms: RoomManager, dis
     } catch (error) {
       if (!AtriumError.is(error, ErrorCode.ROOM_NOT_FOUND)) throw error;
       room = await rooms
-        .createRoom({
-          title: body.room,
-          customRoomId,
-          type: 'small-room',
-          timeout: 60,
-          webhook: null,
-          maxEndpoints: null,
-          maxDuration: null,
-          recording: false,
-        })
+        .createRoom(createRoomBodySchema.parse({ title: body.room, customRoomId }))
         .catch(async (e: unknown) => {
           // Two people created the same demo room at once: use the winner's.
           if (AtriumError.is(e, ErrorCode.ROOM_EXISTS)) return rooms.getRoom(customRoomId);

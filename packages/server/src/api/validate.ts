@@ -21,7 +21,7 @@ export function parse<S extends z.ZodType>(
     const [first] = issue.path;
     if (typeof first !== 'string' || Object.hasOwn(sent, first)) continue;
     const alias = Object.keys(aliases).find((a) => aliases[a] === first && Object.hasOwn(sent, a));
-    if (alias) issue.path = [alias, ...issue.path.slice(1)];
+    if (alias) (issue as { path: PropertyKey[] }).path = [alias, ...issue.path.slice(1)];
   }
   throw validationError(result.error, what);
 }

@@ -7,6 +7,7 @@ import {
   AtriumError,
   ErrorCode,
   UUID_PATTERN,
+  normalizeRoomWebhook,
   type CreateAccessTokenBody,
   type CreateRoomBody,
   type Room,
@@ -15,11 +16,18 @@ import type { AccessTokens } from '../auth/access-tokens.js';
 import type { EndpointConnection, Endpoint } from '../rtc/endpoint.js';
 import type { RoomSession } from '../rtc/room-session.js';
 import type { RoomSessions } from '../rtc/room-sessions.js';
-import { StoreConflictError, type RoomRecord, type Store } from '../store/store.js';
+import type { RoomRecord } from '../store/room-repository.js';
+import { StoreConflictError, type Store } from '../store/store.js';
 
 
 export function toRoom(record: RoomRecord): Room {
-  return { ...record };
+  const { deactivatedAt, ...fields } = record;
+  return {
+    ...fields,
+    autoStartConfig: record.autoStartConfig as Room['autoStartConfig'],
+    deactivated: deactivatedAt !== null,
+    links: { self: `/api/v1/rooms/${record.id}`, sessions: `/api/v1/sessions?roomId=${record.id}` },
+  };
 }
 
 export class RoomManager {
@@ -36,23 +44,18 @@ export class RoomManager {
   async createRoom(body: CreateRoomBody): Promise<Room> {
     const now = new Date().toISOString();
     const record: RoomRecord = {
+      ...body,
       id: randomUUID(),
-      customRoomId: body.customRoomId,
-      title: body.title ?? null,
-      type: body.type,
-      timeout: body.timeout,
-      webhook: body.webhook,
-      maxEndpoints: body.maxEndpoints,
-      maxDuration: body.maxDuration,
-      recording: body.recording,
+      webhook: normalizeRoomWebhook(body.webhook),
+      deactivatedAt: null,
       createdAt: now,
       updatedAt: now,
     };
     try {
-      await this.store.insertRoom(record);
+      await this.store.rooms.insert(record);
     } catch (error) {
       if (error instanceof StoreConflictError) {
-        throw new AtriumError(ErrorCode.ROOM_EXISTS, `a room with customRoomId "${body.customRoomId}" exists`);
+        throw new AtriumError(ErrorCode.ROOM_EXISTS, 'a room with this customRoomId or name exists');
       }
       throw error;
     }
@@ -62,8 +65,8 @@ export class RoomManager {
   /** Finds a room by its UUID or by the customer's `customRoomId`. */
   async getRoom(idOrCustomId: string): Promise<Room> {
     const record = UUID_PATTERN.test(idOrCustomId)
-      ? await this.store.getRoom(idOrCustomId.toLowerCase())
-      : await this.store.getRoomByCustomId(idOrCustomId);
+      ? await this.store.rooms.get(idOrCustomId.toLowerCase())
+      : await this.store.rooms.getByCustomId(idOrCustomId);
     if (!record) throw new AtriumError(ErrorCode.ROOM_NOT_FOUND, `room "${idOrCustomId}" does not exist`);
     return toRoom(record);
   }

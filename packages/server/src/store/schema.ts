@@ -1,20 +1,139 @@
 /**
- * @module Database table types for Kysely (snake_case columns).
+ * @module Database table types for Kysely (snake_case columns). The same schema runs on SQLite and
+ * Postgres, so it sticks to portable types: text (ISO 8601 times, JSON documents as text),
+ * integer (booleans as 0/1), bigint only where counts can grow.
  */
+import type { Generated } from 'kysely';
+
 export interface RoomsTable {
   id: string;
   custom_room_id: string | null;
+  /** Unique machine name (`roomName` in token requests). */
+  name: string | null;
+  display_name: string | null;
   title: string | null;
   type: string;
   timeout: number;
+  /** Per-room webhook URL; null for none. */
   webhook: string | null;
+  /** JSON array of event types the room webhook receives; null means all. */
+  webhook_events: string | null;
   max_endpoints: number | null;
   max_duration: number | null;
   recording: number;
+  record_on_start: number;
+  quality: string;
+  layout: string;
+  enable_chat: number;
+  enable_room_previews: number;
+  /** JSON `{type, duration}`. */
+  auto_close_config: string | null;
+  /** JSON, validated by the protocol schema. */
+  auto_start_config: string | null;
+  disabled: number;
+  /** Set when `session-end-and-deactivate` ended the room's session. */
+  deactivated_at: string | null;
   created_at: string;
   updated_at: string;
 }
 
+export interface RoomSessionsTable {
+  id: string;
+  room_id: string;
+  started_at: string;
+  ended_at: string | null;
+  end_reason: string | null;
+}
+
+/** One endpoint's stay in one room session (join to leave). */
+export interface SessionEndpointsTable {
+  id: string;
+  session_id: string;
+  room_id: string;
+  endpoint_id: string;
+  name: string;
+  joined_at: string;
+  left_at: string | null;
+  leave_reason: string | null;
+  /** JSON array of stream tags published during the stay. */
+  streams: string;
+}
+
+export interface ApiKeysTable {
+  key: string;
+  /** Kept as given: HS256 bearer tokens are verified with it. */
+  secret: string;
+  name: string | null;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface RefreshTokensTable {
+  id: string;
+  family_id: string;
+  /** SHA-256 of the token; the token itself is never stored. */
+  token_hash: string;
+  api_key: string;
+  room_id: string;
+  endpoint_id: string;
+  /** JSON of the access-token grant (name, permissions, meta …) to mint again from. */
+  grant: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface WebhookSubscriptionsTable {
+  id: string;
+  url: string;
+  /** JSON array of event types; null means all. */
+  events: string | null;
+  enabled: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The outbox: every event, written in the transaction of the change that caused it. */
+export interface WebhookEventsTable {
+  /** Insertion order, used to deliver one session's events in order. */
+  seq: Generated<number>;
+  id: string;
+  type: string;
+  room_id: string | null;
+  session_id: string | null;
+  created_at: string;
+  /** The JSON envelope `{id, type, createdAt, roomId, sessionId, data}` exactly as delivered. */
+  body: string;
+}
+
+/** One event to one destination: its attempts and outcome. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  event_seq: number;
+  event_id: string;
+  url: string;
+  /** Null for a room's own webhook. */
+  subscription_id: string | null;
+  /** Deliveries with the same key go out in event order (`<url>|<session or room>`). */
+  ordering_key: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: string;
+  last_attempt_at: string | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  delivered_at: string | null;
+  created_at: string;
+}
+
 export interface Database {
   rooms: RoomsTable;
+  room_sessions: RoomSessionsTable;
+  session_endpoints: SessionEndpointsTable;
+  api_keys: ApiKeysTable;
+  refresh_tokens: RefreshTokensTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
+  webhook_events: WebhookEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }

@@ -1,0 +1,9 @@
+/**
+ * @module Store errors that services translate into API errors.
+ */
+export class StoreConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreConflictError';
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * @module RefreshTokenRepository: (being written).
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+export class RefreshTokenRepository {
+  private readonly db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.db = db;
+  }
+}
