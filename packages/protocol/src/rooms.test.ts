@@ -35,13 +35,23 @@ describe('createRoomBodySchema', () => {
       maxDuration: 3600,
       recording: true,
       customRoomId: null,
+      name: null,
+      displayName: null,
+      quality: '720p',
+      layout: 'grid-responsive',
+      enableChat: true,
+      enableRoomPreviews: false,
+      recordOnStart: false,
+      autoCloseConfig: null,
+      autoStartConfig: null,
+      disabled: false,
     });
   });
 
   test('an empty body gets the documented defaults', () => {
     const parsed = createRoomBodySchema.parse({});
-    assert.equal(parsed.title, undefined);
     assert.deepEqual(parsed, {
+      title: null,
       type: 'small-room',
       timeout: 60,
       webhook: null,
@@ -49,6 +59,16 @@ describe('createRoomBodySchema', () => {
       maxDuration: null,
       recording: false,
       customRoomId: null,
+      name: null,
+      displayName: null,
+      quality: '720p',
+      layout: 'grid-responsive',
+      enableChat: true,
+      enableRoomPreviews: false,
+      recordOnStart: false,
+      autoCloseConfig: null,
+      autoStartConfig: null,
+      disabled: false,
     });
   });
 
