@@ -5,6 +5,9 @@
  *
  * `npm test -- path/to/a.test.ts test/e2e` runs only those files (directories are searched);
  * arguments starting with `--` (e.g. `--test-name-pattern=join`) go to the test runner.
+ *
+ * The store tests run on SQLite and on a real Postgres: a throwaway server they start themselves
+ * (test/helpers/postgres.ts), or the one `ATRIUM_TEST_DATABASE_URL` names.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -76,6 +79,17 @@ function requestedTestFiles(paths) {
   });
 }
 
+/** True when a postgres:// URL connects through a socket directory (`host=/dir`, or an encoded path as host). */
+function usesUnixSocket(url) {
+  try {
+    const parsed = new URL(url);
+    const host = parsed.searchParams.get('host') ?? decodeURIComponent(parsed.hostname);
+    return host.startsWith('/');
+  } catch {
+    return false;
+  }
+}
+
 const cliArgs = process.argv.slice(2);
 const runnerFlags = cliArgs.filter((arg) => arg.startsWith('--'));
 const requested = cliArgs.filter((arg) => !arg.startsWith('--'));
@@ -92,6 +106,16 @@ if (isolate && !existsSync(isolatedScript)) {
   console.error(
     `test: running as root, so media tests must run in an isolated network namespace, but ${isolatedScript} ` +
       'is missing (the shared/ directory must sit beside the repository). Run as a non-root user to test without it.',
+  );
+  process.exit(1);
+}
+
+// Inside the namespace 127.0.0.1 is the namespace's own loopback: only a Unix socket reaches a server outside.
+const externalDatabase = process.env.ATRIUM_TEST_DATABASE_URL;
+if (isolate && externalDatabase && !usesUnixSocket(externalDatabase)) {
+  console.error(
+    'test: ATRIUM_TEST_DATABASE_URL must name a Unix socket when the tests run in the isolated network namespace ' +
+      '(e.g. postgres:///postgres?host=/var/run/postgresql), or be unset so the tests start their own Postgres.',
   );
   process.exit(1);
 }

@@ -183,7 +183,7 @@ describe('REST errors', () => {
   test('an unknown route is 404 NOT_FOUND, with or without auth', async () => {
     await expectError(record(await t.api('GET', '/api/v1/nothing-here')), 404, 'NOT_FOUND');
     await expectError(record(await withoutAuth('GET', '/api/v2/rooms')), 404, 'NOT_FOUND');
-    await expectError(record(await t.api('DELETE', `/api/v1/rooms/${room.id}`)), 404, 'NOT_FOUND');
+    await expectError(record(await t.api('PUT', `/api/v1/rooms/${room.id}`, {})), 404, 'NOT_FOUND');
   });
 
   test('after all of those the server still answers, and none of them was a 500', async () => {
@@ -252,7 +252,7 @@ describe('endpoint access tokens', () => {
     const { token, expiresAt } = parsed as Record<string, unknown>;
     assert.equal(typeof token, 'string');
     assert.equal(typeof expiresAt, 'string');
-    assert.deepEqual(Object.keys(parsed).sort(), ['expiresAt', 'token']);
+    assert.deepEqual(Object.keys(parsed).sort(), ['expiresAt', 'refreshToken', 'refreshTokenExpiresAt', 'token']);
     return { token: token as string, expiresAt: expiresAt as string };
   }
 

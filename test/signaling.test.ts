@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { JsonRpcCode, roomSchema, type Room } from '@atrium/protocol';
 import { AccessTokens } from '../packages/server/src/auth/access-tokens.js';
+import { fixedApiKey } from '../packages/server/src/auth/api-key-secrets.js';
 import { SignalCloseCode } from '../packages/server/src/signaling/signal-connection.js';
 import { startTestServer, waitFor, type TestServer } from './helpers/server.js';
 import { connect, joinRoom, type JoinedEndpoint, type RpcResponse, type SignalTestClient } from './helpers/signal.js';
@@ -135,7 +136,8 @@ describe('refused joins', () => {
 
   test('an expired token is TOKEN_EXPIRED and the socket is closed', async () => {
     const { apiKey, apiSecret } = t.server.credentials;
-    const { token } = await new AccessTokens(apiKey, apiSecret).issue({
+    const { token } = await new AccessTokens(fixedApiKey(apiKey, apiSecret)).issue({
+      apiKey,
       roomId: roomA.id,
       endpointId: 'late',
       name: 'Late',

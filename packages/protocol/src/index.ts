@@ -3,6 +3,10 @@
  */
 export * from './errors.js';
 export * from './rooms.js';
+export * from './permissions.js';
 export * from './access-tokens.js';
+export * from './api-keys.js';
 export * from './signaling.js';
 export * from './typed-emitter.js';
+export * from './sessions.js';
+export * from './webhooks.js';

@@ -96,6 +96,12 @@ export const signalMethods = {
     params: z.object({}).optional(),
     result: z.object({}),
   },
+  /** Replaces the connection's access token before it expires (same room and endpoint). */
+  'token.refresh': {
+    params: z.object({ token: z.string().min(1).max(8192) }),
+    /** When the new token, and so this connection, expires (ISO 8601). */
+    result: z.object({ expiresAt: z.string() }),
+  },
 } as const;
 export type SignalMethod = keyof typeof signalMethods;
 export type SignalParams<M extends SignalMethod> = z.input<(typeof signalMethods)[M]['params']>;
@@ -109,6 +115,8 @@ export const leaveReasonSchema = z.enum([
   'kicked',
   'session-ended',
   'server-shutdown',
+  /** The access token expired and was not refreshed. */
+  'token-expired',
 ]);
 export type LeaveReason = z.infer<typeof leaveReasonSchema>;
 
@@ -120,7 +128,10 @@ export const finishReasonSchema = z.enum([
   'kicked',
   'session-ended',
   'max-duration',
+  'auto-close',
   'server-shutdown',
+  /** The access token expired and was not refreshed (`token.refresh`). */
+  'token-expired',
 ]);
 export type FinishReason = z.infer<typeof finishReasonSchema>;
 

@@ -14,9 +14,9 @@
  */
 import { resolveEnvironment, type WebRtcImplementation, type WebSocketConstructor } from './environment.js';
 import { ConnectionError, ConnectionErrorReason } from './errors.js';
-import { Room, type LocalEndpoint } from './room.js';
+import { Room, type LocalEndpoint, type TokenRefreshOptions } from './room.js';
 
-export interface JoinOptions {
+export interface JoinOptions extends TokenRefreshOptions {
   /** Base URL of the Atrium server; defaults to the page's origin. */
   url?: string;
   /** In Node: the WebRTC implementation, e.g. `require('@roamhq/wrtc')`. */
@@ -36,11 +36,12 @@ export async function join(
     throw new ConnectionError(ConnectionErrorReason.Unsupported, 'no page origin: pass { url } to join()');
   }
   const env = await resolveEnvironment(options);
-  const room = await Room.connect(env, url, roomId, accessToken);
+  const room = await Room.connect(env, url, roomId, accessToken, { refreshToken: options.refreshToken, fetch: options.fetch });
   return { room, endpoint: room.localEndpoint };
 }
 
-export { Room, RoomEvent, LocalEndpoint, type RoomEvents } from './room.js';
+export { Room, RoomEvent, LocalEndpoint, type RoomEvents, type TokenRefreshOptions } from './room.js';
+export type { TokenRefreshedEvent } from './token-refresher.js';
 export { RemoteEndpoint, RemoteTrack, type RemoteTrackEvents } from './remote-endpoint.js';
 export { Subscription, type SubscriptionEvents } from './subscription.js';
 export { LocalStream, LocalTrack } from './local-stream.js';

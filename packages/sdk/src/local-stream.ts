@@ -27,10 +27,16 @@ export class LocalTrack {
     await this.setMuted(this.kind, true);
   }
 
+  /** Unmutes; refused (PERMISSION_DENIED) while the room has muted this endpoint, and stays muted then. */
   async enable(): Promise<void> {
     if (this.mediaStreamTrack.enabled) return;
+    try {
+      await this.setMuted(this.kind, false);
+    } catch (error) {
+      this.mediaStreamTrack.enabled = false;
+      throw error;
+    }
     this.mediaStreamTrack.enabled = true;
-    await this.setMuted(this.kind, false);
   }
 }
 

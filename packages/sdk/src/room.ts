@@ -18,6 +18,15 @@ import { LocalStream } from './local-stream.js';
 import { RemoteEndpoint, type RemoteTrack, type TrackControl } from './remote-endpoint.js';
 import { SignalClient } from './signal-client.js';
 import { Subscription } from './subscription.js';
+import { TokenRefresher, type TokenRefreshedEvent } from './token-refresher.js';
+
+/** How the room keeps its access token fresh (see `JoinOptions`). */
+export interface TokenRefreshOptions {
+  /** The refresh token from the access-token response; the SDK refreshes before expiry. */
+  refreshToken?: string;
+  /** fetch for the refresh request; the global one by default. */
+  fetch?: typeof fetch;
+}
 
 /** Room events, for `room.on(RoomEvent.X, …)`. */
 export const RoomEvent = {
@@ -33,6 +42,10 @@ export const RoomEvent = {
   TrackUpdated: 'track.updated',
   /** This client is no longer in the room: `(reason)`. */
   Finished: 'finished',
+  /** The connection took a new access token (SDK refresh or `updateToken`): `({token, expiresAt, refreshToken?})`. */
+  TokenRefreshed: 'token.refreshed',
+  /** Something in the background failed, e.g. a token refresh; the room goes on: `(error)`. */
+  Error: 'error',
 } as const;
 
 export type RoomEvents = {
@@ -42,6 +55,8 @@ export type RoomEvents = {
   'stream.unpublished': [endpoint: RemoteEndpoint, tag: string];
   'track.updated': [endpoint: RemoteEndpoint, track: RemoteTrack];
   finished: [reason: FinishReason];
+  'token.refreshed': [event: TokenRefreshedEvent];
+  error: [error: Error];
 };
 
 /** This client's own endpoint in the room. */
@@ -83,6 +98,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly trackControl: TrackControl;
   private finished_: FinishReason | null = null;
+  private refresher: TokenRefresher | null = null;
 
   private constructor(env: Environment, signal: SignalClient, joined: SignalResult<'join'>) {
     super();
@@ -98,11 +114,19 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   /** @internal Opens signaling and joins; used by `join()`. */
-  static async connect(env: Environment, url: string, roomId: string, token: string): Promise<Room> {
+  static async connect(
+    env: Environment,
+    url: string,
+    roomId: string,
+    token: string,
+    refresh: TokenRefreshOptions = {},
+  ): Promise<Room> {
     const signal = await SignalClient.connect(url, env.WebSocket, SIGNAL_PATH);
     try {
       const joined = await signal.request('join', { roomId, token });
-      return new Room(env, signal, joined);
+      const room = new Room(env, signal, joined);
+      if (refresh.refreshToken !== undefined) room.startRefreshing(url, token, refresh.refreshToken, refresh.fetch);
+      return room;
     } catch (error) {
       signal.close();
       if (error instanceof RequestError) throw ConnectionError.joinRefused(error);
@@ -219,6 +243,18 @@ export class Room extends TypedEmitter<RoomEvents> {
     return subscription;
   }
 
+  /**
+   * Gives the connection a new access token for the same room and endpoint before the current
+   * one expires (the server removes an endpoint whose token expired). Not needed when `join`
+   * was given a `refreshToken`: the SDK then refreshes by itself. Resolves with the new expiry.
+   */
+  async updateToken(token: string): Promise<Date> {
+    const expiresAt = await this.applyToken(token);
+    this.refresher?.schedule(token);
+    this.emit('token.refreshed', { token, expiresAt });
+    return expiresAt;
+  }
+
   /** Leaves the room: stops publishing and receiving and closes the connection. */
   async leave(): Promise<void> {
     if (this.finished_) return;
@@ -228,6 +264,29 @@ export class Room extends TypedEmitter<RoomEvents> {
       // Leaving works even when the server is already gone.
     }
     this.finish('left');
+  }
+
+  private async applyToken(token: string): Promise<Date> {
+    this.assertActive();
+    const { expiresAt } = await this.signal.request('token.refresh', { token });
+    return new Date(expiresAt);
+  }
+
+  private startRefreshing(url: string, token: string, refreshToken: string, fetchImpl: typeof fetch | undefined): void {
+    const doFetch = fetchImpl ?? globalThis.fetch?.bind(globalThis);
+    if (!doFetch) {
+      this.emit('error', new ConnectionError(ConnectionErrorReason.Unsupported, 'no fetch: pass { fetch } to join() to refresh tokens'));
+      return;
+    }
+    this.refresher = new TokenRefresher({
+      url,
+      refreshToken,
+      fetch: doFetch,
+      apply: (fresh) => this.applyToken(fresh),
+      onRefreshed: (event) => this.emit('token.refreshed', event),
+      onError: (error) => this.emit('error', error),
+    });
+    this.refresher.schedule(token);
   }
 
   private async setTrackPaused(endpointId: string, tag: string, kind: TrackKind, paused: boolean): Promise<void> {
@@ -296,6 +355,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   private finish(reason: FinishReason): void {
     if (this.finished_) return;
     this.finished_ = reason;
+    this.refresher?.close();
     for (const id of [...this.subscriptions.keys()]) this.endSubscription(id, 'room-finished');
     for (const stream of this.published.values()) stream.close();
     this.published.clear();

@@ -20,10 +20,28 @@ export interface Config {
   apiSecret: string | null;
   /** Serve the demo page and its dev-only token route. */
   demo: boolean;
+  /** An access token request naming a room that does not exist (`roomName`) creates it. */
+  autoCreateRooms: boolean;
+  /** Lifetime of each refresh token, in seconds. */
+  refreshTokenTtlSeconds: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Ping interval on signaling sockets; a socket silent for two intervals is dropped. */
   signalHeartbeatMs: number;
+  /** Milliseconds in one minute of a room's `autoCloseConfig.duration` (tests shorten it). */
+  autoCloseMinuteMs: number;
   rtc: RtcConfig;
+  webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** Per-attempt timeout of a webhook POST. */
+  timeoutMs: number;
+  /** First retry delay; doubled per attempt (with jitter) up to an hour. */
+  retryBaseMs: number;
+  /** A delivery is retried until this long after its event, then marked failed. */
+  maxAgeMs: number;
+  /** How often the dispatcher looks for due deliveries. */
+  pollIntervalMs: number;
 }
 
 export interface RtcConfig {
@@ -49,7 +67,15 @@ const envSchema = z.object({
   ATRIUM_API_KEY: z.string().min(8).max(200).optional(),
   ATRIUM_API_SECRET: z.string().min(16).max(500).optional(),
   ATRIUM_DEMO: z.enum(['0', '1', 'true', 'false']).default('1'),
+  ATRIUM_AUTO_CREATE_ROOMS: z.enum(['0', '1', 'true', 'false']).default('1'),
+  ATRIUM_REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(1).max(90 * 86_400).default(7 * 86_400),
+  ATRIUM_AUTO_CLOSE_MINUTE_MS: z.coerce.number().int().min(10).max(60_000).default(60_000),
   ATRIUM_SIGNAL_HEARTBEAT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  ATRIUM_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  ATRIUM_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(1_000),
+  /** Hours a delivery is retried; fractions allowed (tests). */
+  ATRIUM_WEBHOOK_MAX_AGE_HOURS: z.coerce.number().positive().max(30 * 24).default(24),
+  ATRIUM_WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ATRIUM_ANNOUNCED_IP: z.string().optional(),
   ATRIUM_ICE_HOST_ADDRESSES: z.string().default('127.0.0.1'),
@@ -103,8 +129,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiKey: e.ATRIUM_API_KEY ?? null,
     apiSecret: e.ATRIUM_API_SECRET ?? null,
     demo: e.ATRIUM_DEMO === '1' || e.ATRIUM_DEMO === 'true',
+    autoCreateRooms: e.ATRIUM_AUTO_CREATE_ROOMS === '1' || e.ATRIUM_AUTO_CREATE_ROOMS === 'true',
+    refreshTokenTtlSeconds: e.ATRIUM_REFRESH_TOKEN_TTL_SECONDS,
     logLevel: e.LOG_LEVEL,
     signalHeartbeatMs: e.ATRIUM_SIGNAL_HEARTBEAT_MS,
+    autoCloseMinuteMs: e.ATRIUM_AUTO_CLOSE_MINUTE_MS,
+    webhooks: {
+      timeoutMs: e.ATRIUM_WEBHOOK_TIMEOUT_MS,
+      retryBaseMs: e.ATRIUM_WEBHOOK_RETRY_BASE_MS,
+      maxAgeMs: Math.round(e.ATRIUM_WEBHOOK_MAX_AGE_HOURS * 3_600_000),
+      pollIntervalMs: e.ATRIUM_WEBHOOK_POLL_MS,
+    },
     rtc: {
       announcedIps: splitList(e.ATRIUM_ANNOUNCED_IP),
       additionalHostAddresses: splitList(e.ATRIUM_ICE_HOST_ADDRESSES),

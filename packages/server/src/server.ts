@@ -16,10 +16,19 @@ import { Store } from './store/store.js';
 import { Sfu } from './sfu/sfu.js';
 import { RoomSessions } from './rtc/room-sessions.js';
 import { RoomManager } from './service/room-manager.js';
+import { ApiKeyManager } from './service/api-key-manager.js';
+import { AccessTokenManager } from './service/access-token-manager.js';
+import { SessionManager } from './service/session-manager.js';
 import { errorHandler } from './api/errors.js';
 import { requireApiKey } from './api/auth-hook.js';
 import { registerRoomRoutes } from './api/rooms.js';
+import { registerAccessTokenRefreshRoute, registerAccessTokenRoutes } from './api/access-tokens.js';
+import { registerApiKeyRoutes } from './api/api-keys.js';
+import { registerSessionRoutes } from './api/sessions.js';
 import { registerDemo } from './api/demo.js';
+import { registerWebhookRoutes } from './api/webhooks.js';
+import { WebhookDispatcher } from './webhooks/dispatcher.js';
+import { WebhookAdmin } from './webhooks/webhook-admin.js';
 import { registerSignaling } from './signaling/signal-server.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -34,8 +43,17 @@ export interface AtriumServer {
   credentials: ApiCredentials & { generated: boolean };
   store: Store;
   sfu: Sfu;
+  /** Live room sessions on this node. */
   sessions: RoomSessions;
   rooms: RoomManager;
+  /** API keys: create, list, revoke; the store-backed key lookup of REST auth and tokens. */
+  apiKeys: ApiKeyManager;
+  /** Access and refresh tokens. */
+  accessTokens: AccessTokenManager;
+  /** Room session use cases: joins, history, moderation, crash recovery. */
+  sessionManager: SessionManager;
+  /** Delivers the webhook outbox (started by createServer). */
+  webhooks: WebhookDispatcher;
   log: Logger;
   /** Starts listening; resolves to the base URL (e.g. `http://127.0.0.1:7880`). */
   listen(): Promise<string>;
@@ -49,10 +67,29 @@ export async function createServer(config: Config, options: { log?: Logger } = {
   const store = await Store.open(
     config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'sqlite', file: path.join(config.dataDir, 'atrium.sqlite') },
   );
-  const tokens = new AccessTokens(credentials.apiKey, credentials.apiSecret);
+  const apiKeys = new ApiKeyManager({ store, log: log.child({ module: 'api-keys' }) });
+  await apiKeys.ensureBootstrapKey(credentials);
+  const tokens = new AccessTokens(apiKeys);
   const sfu = new Sfu(config.rtc, log.child({ module: 'sfu' }));
   const sessions = new RoomSessions(sfu);
-  const rooms = new RoomManager({ store, tokens, sessions });
+  const rooms = new RoomManager({ store, sessions });
+  const accessTokens = new AccessTokenManager({
+    store,
+    tokens,
+    rooms,
+    log: log.child({ module: 'access-tokens' }),
+    autoCreateRooms: config.autoCreateRooms,
+    refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+  });
+  const sessionManager = new SessionManager({ store, tokens, rooms, live: sessions, log: log.child({ module: 'sessions' }), autoCloseMinuteMs: config.autoCloseMinuteMs });
+  await sessionManager.recoverAfterCrash();
+
+  const webhooks = new WebhookDispatcher({
+    webhooks: store.webhooks,
+    secret: credentials.apiSecret,
+    log: log.child({ module: 'webhooks' }),
+    ...config.webhooks,
+  });
 
   const fastifyLogger: FastifyBaseLogger = log;
   const app = Fastify({
@@ -71,11 +108,20 @@ export async function createServer(config: Config, options: { log?: Logger } = {
   });
 
   await app.register(async (api) => {
-    api.addHook('onRequest', requireApiKey(new ApiAuthenticator(credentials)));
-    registerRoomRoutes(api, rooms);
+    api.addHook('onRequest', requireApiKey(new ApiAuthenticator(apiKeys)));
+    registerAccessTokenRoutes(api, accessTokens);
+    registerApiKeyRoutes(api, apiKeys);
+    registerRoomRoutes(api, rooms, sessionManager);
+    registerWebhookRoutes(api, new WebhookAdmin({ webhooks: store.webhooks, onRedeliver: () => webhooks.notify() }));
+    registerSessionRoutes(api, rooms, sessionManager);
   });
-  await registerSignaling(app, { rooms, log: log.child({ module: 'signaling' }), heartbeatMs: config.signalHeartbeatMs });
-  if (config.demo) await registerDemo(app, rooms, DEMO_DIST_DIR);
+  // The refresh token is the credential here: no API key, so browsers can refresh.
+  registerAccessTokenRefreshRoute(app, accessTokens);
+  await registerSignaling(app, { sessions: sessionManager, tokens, log: log.child({ module: 'signaling' }), heartbeatMs: config.signalHeartbeatMs });
+  if (config.demo) await registerDemo(app, { rooms, accessTokens, apiKey: credentials.apiKey }, DEMO_DIST_DIR);
+
+  // Events left in the outbox by a previous run (or a crash) go out now.
+  webhooks.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -86,6 +132,10 @@ export async function createServer(config: Config, options: { log?: Logger } = {
     sfu,
     sessions,
     rooms,
+    apiKeys,
+    accessTokens,
+    sessionManager,
+    webhooks,
     log,
     async listen() {
       await app.listen({ port: config.port, host: config.host });
@@ -98,7 +148,9 @@ export async function createServer(config: Config, options: { log?: Logger } = {
       closing ??= (async () => {
         sessions.endAll('server-shutdown');
         sfu.close();
+        await sessionManager.flush();
         await app.close();
+        await webhooks.close();
         await store.close();
       })();
       return closing;

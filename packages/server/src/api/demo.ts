@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { z } from 'zod';
 import { AtriumError, ErrorCode, createRoomBodySchema } from '@atrium/protocol';
+import type { AccessTokenManager } from '../service/access-token-manager.js';
 import type { RoomManager } from '../service/room-manager.js';
 import { parse } from './validate.js';
 
@@ -18,7 +19,15 @@ const joinBodySchema = z
   })
   .strict();
 
-export async function registerDemo(app: FastifyInstance, rooms: RoomManager, distDir: string): Promise<void> {
+export interface DemoDeps {
+  rooms: RoomManager;
+  accessTokens: AccessTokenManager;
+  /** The API key the demo's tokens are issued under (the bootstrap key). */
+  apiKey: string;
+}
+
+export async function registerDemo(app: FastifyInstance, deps: DemoDeps, distDir: string): Promise<void> {
+  const { rooms, accessTokens } = deps;
   app.post('/demo/api/join', async (request, reply) => {
     const body = parse(joinBodySchema, request.body === undefined ? {} : request.body, 'demo join');
     const customRoomId = `demo-${body.room}`;
@@ -37,7 +46,13 @@ export async function registerDemo(app: FastifyInstance, rooms: RoomManager, dis
     }
     const slug = body.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'guest';
     const endpointId = `${slug}-${crypto.randomBytes(3).toString('hex')}`;
-    const { token } = await rooms.issueAccessToken(endpointId, { roomId: room.id, name: body.name, ttlSeconds: 3600 });
+    const { token } = await accessTokens.issue(deps.apiKey, endpointId, {
+      roomId: room.id,
+      name: body.name,
+      moderator: false,
+      meta: {},
+      ttlSeconds: 3600,
+    });
     return reply.status(201).send({ roomId: room.id, token, endpointId });
   });
 

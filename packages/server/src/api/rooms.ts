@@ -1,22 +1,30 @@
 /**
- * @module REST: rooms (`/api/v1/rooms`) and endpoint access tokens.
+ * @module REST: rooms (`/api/v1/rooms`): create, list, read, change, delete.
  */
 import type { FastifyInstance } from 'fastify';
 import {
-  accessTokenParamsSchema,
-  createAccessTokenBodySchema,
   createRoomBodySchema,
+  listRoomsQuerySchema,
   roomFieldAliases,
   roomIdParamsSchema,
+  updateRoomBodySchema,
 } from '@atrium/protocol';
 import type { RoomManager } from '../service/room-manager.js';
+import type { SessionManager } from '../service/session-manager.js';
 import { parse } from './validate.js';
 
-export function registerRoomRoutes(app: FastifyInstance, rooms: RoomManager): void {
+const bodyOf = (body: unknown): unknown => (body === undefined ? {} : body);
+
+export function registerRoomRoutes(app: FastifyInstance, rooms: RoomManager, sessions: SessionManager): void {
   app.post('/api/v1/rooms', async (request, reply) => {
-    const body = parse(createRoomBodySchema, request.body === undefined ? {} : request.body, 'room', roomFieldAliases);
+    const body = parse(createRoomBodySchema, bodyOf(request.body), 'room', roomFieldAliases);
     const room = await rooms.createRoom(body);
     return reply.status(201).header('location', `/api/v1/rooms/${room.id}`).send(room);
+  });
+
+  app.get('/api/v1/rooms', async (request) => {
+    const query = parse(listRoomsQuerySchema, request.query, 'query');
+    return rooms.listRooms(query);
   });
 
   app.get('/api/v1/rooms/:roomId', async (request) => {
@@ -24,9 +32,17 @@ export function registerRoomRoutes(app: FastifyInstance, rooms: RoomManager): vo
     return rooms.getRoom(roomId);
   });
 
-  app.post('/api/v1/endpoints/:endpointId/access-tokens', async (request, reply) => {
-    const { endpointId } = parse(accessTokenParamsSchema, request.params, 'path');
-    const body = parse(createAccessTokenBodySchema, request.body === undefined ? {} : request.body, 'access token request');
-    return reply.status(201).send(await rooms.issueAccessToken(endpointId, body));
+  app.patch('/api/v1/rooms/:roomId', async (request) => {
+    const { roomId } = parse(roomIdParamsSchema, request.params, 'path');
+    const body = parse(updateRoomBodySchema, bodyOf(request.body), 'room changes', roomFieldAliases);
+    return rooms.updateRoom(roomId, body);
+  });
+
+  app.delete('/api/v1/rooms/:roomId', async (request, reply) => {
+    const { roomId } = parse(roomIdParamsSchema, request.params, 'path');
+    const room = await rooms.getRoom(roomId);
+    await sessions.endRoomSession(room.id, 'room-deleted');
+    await rooms.deleteRoom(room.id);
+    return reply.status(204).send();
   });
 }

@@ -1,20 +1,31 @@
 /**
- * @module Tests for endpoint access tokens: the round trip, expiry, and every forgery we refuse.
+ * @module Tests for endpoint access tokens: the round trip, permissions and meta, expiry, keys
+ * that are revoked or unknown, and every forgery we refuse.
  */
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { describe, test } from 'node:test';
 import { SignJWT, UnsecuredJWT, decodeJwt } from 'jose';
-import { AtriumError, ErrorCode } from '@atrium/protocol';
+import { AtriumError, ErrorCode, GUEST_PERMISSIONS } from '@atrium/protocol';
 import { AccessTokens } from './access-tokens.js';
+import { fixedApiKey, type ApiKeySecrets } from './api-key-secrets.js';
 
 const API_KEY = 'AKtestkey123';
 const API_SECRET = 'test-secret-0123456789abcdef';
 
-const tokens = new AccessTokens(API_KEY, API_SECRET);
+const tokens = new AccessTokens(fixedApiKey(API_KEY, API_SECRET));
+
+/** Keys that can be added and revoked while tests run, like the store's. */
+class MutableKeys implements ApiKeySecrets {
+  readonly secrets = new Map<string, string>();
+  async activeSecret(apiKey: string): Promise<string | undefined> {
+    return this.secrets.get(apiKey);
+  }
+}
 
 function issueFor(overrides: { roomId?: string; ttlSeconds?: number; now?: Date } = {}) {
   return tokens.issue({
+    apiKey: API_KEY,
     roomId: overrides.roomId ?? 'room-1',
     endpointId: 'mohsen',
     name: 'Mohsen',
@@ -44,7 +55,7 @@ describe('AccessTokens', () => {
     assert.equal(claims.typ, 'access');
     assert.equal(claims.roomId, 'room-1');
     assert.deepEqual(claims.endpoint, { id: 'mohsen', name: 'Mohsen' });
-    assert.deepEqual(claims, issued.claims);
+    assert.deepEqual(claims, { ...issued.claims, iss: API_KEY });
   });
 
   test('exp is iat + ttl, and expiresAt matches exp', async () => {
@@ -94,8 +105,8 @@ describe('AccessTokens', () => {
   });
 
   test('a token issued under another API secret is refused with TOKEN_INVALID', async () => {
-    const other = new AccessTokens(API_KEY, 'another-secret-0123456789abcdef');
-    const { token } = await other.issue({ roomId: 'room-1', endpointId: 'mohsen', name: 'Mohsen', ttlSeconds: 600 });
+    const other = new AccessTokens(fixedApiKey(API_KEY, 'another-secret-0123456789abcdef'));
+    const { token } = await other.issue({ apiKey: API_KEY, roomId: 'room-1', endpointId: 'mohsen', name: 'Mohsen', ttlSeconds: 600 });
     await assertRefused(token, ErrorCode.TOKEN_INVALID);
   });
 
@@ -135,11 +146,78 @@ describe('AccessTokens', () => {
     const derivedKey = crypto.createHmac('sha256', API_SECRET).update('atrium access token v1').digest();
     const notAccess = await new SignJWT({ typ: 'refresh', roomId: 'room-1' })
       .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(API_KEY)
       .setAudience('atrium:endpoint')
       .setIssuedAt()
       .setExpirationTime('5m')
       .sign(derivedKey);
     await assertRefused(notAccess, ErrorCode.TOKEN_INVALID);
+  });
+
+  test('permissions default to the guest set, and meta to an empty object', async () => {
+    const claims = await tokens.verify((await issueFor()).token);
+    assert.deepEqual(claims.permissions, [...GUEST_PERMISSIONS]);
+    assert.deepEqual(claims.meta, {});
+  });
+
+  test('given permissions and meta travel in the claims', async () => {
+    const { token } = await tokens.issue({
+      apiKey: API_KEY,
+      roomId: 'room-1',
+      endpointId: 'mohsen',
+      name: 'Mohsen',
+      permissions: ['room.member.remove', 'room.recording'],
+      meta: { seat: 4, tags: ['vip'] },
+      ttlSeconds: 600,
+    });
+    const claims = await tokens.verify(token);
+    assert.deepEqual(claims.permissions, ['room.member.remove', 'room.recording']);
+    assert.deepEqual(claims.meta, { seat: 4, tags: ['vip'] });
+    assert.equal(claims.iss, API_KEY);
+  });
+
+  test('a token issued under a key that is then revoked is refused with TOKEN_INVALID', async () => {
+    const keys = new MutableKeys();
+    keys.secrets.set('AKfirst000001', 'first-secret-0123456789abcdef');
+    keys.secrets.set('AKsecond00001', 'second-secret-0123456789abcdef');
+    const multi = new AccessTokens(keys);
+    const grant = { roomId: 'room-1', endpointId: 'mohsen', name: 'Mohsen', ttlSeconds: 600 };
+    const first = await multi.issue({ apiKey: 'AKfirst000001', ...grant });
+    const second = await multi.issue({ apiKey: 'AKsecond00001', ...grant });
+    assert.equal((await multi.verify(first.token)).iss, 'AKfirst000001');
+    assert.equal((await multi.verify(second.token)).iss, 'AKsecond00001');
+
+    keys.secrets.delete('AKfirst000001');
+    await assert.rejects(multi.verify(first.token), (error: unknown) => AtriumError.is(error, ErrorCode.TOKEN_INVALID));
+    assert.equal((await multi.verify(second.token)).iss, 'AKsecond00001', 'the other key still verifies');
+    await assert.rejects(multi.issue({ apiKey: 'AKfirst000001', ...grant }), (error: unknown) =>
+      AtriumError.is(error, ErrorCode.UNAUTHORIZED),
+    );
+  });
+
+  test('a token naming another key as issuer (signed with ours) is refused', async () => {
+    const keys = new MutableKeys();
+    keys.secrets.set(API_KEY, API_SECRET);
+    keys.secrets.set('AKother00001', 'other-secret-0123456789abcdef');
+    const multi = new AccessTokens(keys);
+    const { claims } = await issueFor();
+    const derivedKey = crypto.createHmac('sha256', API_SECRET).update('atrium access token v1').digest();
+    const wrongIssuer = await new SignJWT({ ...claims })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setIssuer('AKother00001')
+      .setAudience('atrium:endpoint')
+      .sign(derivedKey);
+    await assert.rejects(multi.verify(wrongIssuer), (error: unknown) => AtriumError.is(error, ErrorCode.TOKEN_INVALID));
+  });
+
+  test('a token without an issuer is refused with TOKEN_INVALID', async () => {
+    const { claims } = await issueFor();
+    const derivedKey = crypto.createHmac('sha256', API_SECRET).update('atrium access token v1').digest();
+    const noIssuer = await new SignJWT({ ...claims })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setAudience('atrium:endpoint')
+      .sign(derivedKey);
+    await assertRefused(noIssuer, ErrorCode.TOKEN_INVALID);
   });
 
   test('garbage is refused with TOKEN_INVALID', async () => {

@@ -1,14 +1,22 @@
 /**
- * @module REST authentication: `Authorization: Basic base64(key:secret)` or
- * `Authorization: Bearer <JWT>` signed HS256 with the secret, `iss` = the key, and a short `exp`.
+ * @module REST authentication against the active API keys: `Authorization: Basic
+ * base64(key:secret)`, or a JWT signed HS256 with a key's secret, `iss` = that key and a short
+ * `exp`, sent as `Bearer <JWT>` or bare (`Authorization: <JWT>`). Every request looks its key up,
+ * so a revoked key is refused from the next request on.
  */
 import crypto from 'node:crypto';
-import { errors as joseErrors, jwtVerify } from 'jose';
+import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import { AtriumError, ErrorCode } from '@atrium/protocol';
-import type { ApiCredentials } from './credentials.js';
+import type { ApiKeySecrets } from './api-key-secrets.js';
 
 /** A bearer JWT may live at most this long (exp - now), so a leaked one expires soon. */
 export const MAX_API_JWT_LIFETIME_SECONDS = 3600;
+
+/** Three base64url parts: what a compact JWS looks like. */
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/** Compared against when the key is unknown, so both paths take about the same time. */
+const UNKNOWN_KEY_SECRET = crypto.randomBytes(32).toString('base64url');
 
 function safeEqual(a: string, b: string): boolean {
   const ha = crypto.createHash('sha256').update(a).digest();
@@ -16,62 +24,72 @@ function safeEqual(a: string, b: string): boolean {
   return crypto.timingSafeEqual(ha, hb);
 }
 
-export class ApiAuthenticator {
-  private readonly credentials: ApiCredentials;
-  private readonly secretKey: Uint8Array;
+function unauthorized(message: string): AtriumError {
+  return new AtriumError(ErrorCode.UNAUTHORIZED, message);
+}
 
-  constructor(credentials: ApiCredentials) {
-    this.credentials = credentials;
-    this.secretKey = new TextEncoder().encode(credentials.apiSecret);
+export class ApiAuthenticator {
+  private readonly keys: ApiKeySecrets;
+
+  constructor(keys: ApiKeySecrets) {
+    this.keys = keys;
   }
 
   /** Resolves to the API key that made the request; throws UNAUTHORIZED (or TOKEN_EXPIRED). */
   async authenticate(header: string | undefined): Promise<string> {
-    if (!header) throw new AtriumError(ErrorCode.UNAUTHORIZED, 'missing Authorization header');
-    const [scheme = '', value = ''] = header.trim().split(/\s+/, 2);
+    if (!header) throw unauthorized('missing Authorization header');
+    const trimmed = header.trim();
+    if (JWT_SHAPE.test(trimmed)) return this.jwt(trimmed);
+    const [scheme = '', value = ''] = trimmed.split(/\s+/, 2);
     switch (scheme.toLowerCase()) {
       case 'basic':
         return this.basic(value);
       case 'bearer':
-        return this.bearer(value);
+        return this.jwt(value);
       default:
-        throw new AtriumError(ErrorCode.UNAUTHORIZED, 'Authorization must be Basic or Bearer');
+        throw unauthorized('Authorization must be Basic, Bearer or a bare JWT');
     }
   }
 
-  private basic(value: string): string {
+  private async basic(value: string): Promise<string> {
     const decoded = Buffer.from(value, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon < 0) throw new AtriumError(ErrorCode.UNAUTHORIZED, 'malformed Basic credentials');
+    if (colon <= 0) throw unauthorized('malformed Basic credentials');
     const key = decoded.slice(0, colon);
     const secret = decoded.slice(colon + 1);
-    const keyOk = safeEqual(key, this.credentials.apiKey);
-    const secretOk = safeEqual(secret, this.credentials.apiSecret);
-    if (!keyOk || !secretOk) throw new AtriumError(ErrorCode.UNAUTHORIZED, 'invalid API key or secret');
+    const expected = await this.keys.activeSecret(key);
+    const secretOk = safeEqual(secret, expected ?? UNKNOWN_KEY_SECRET);
+    if (expected === undefined || !secretOk) throw unauthorized('invalid API key or secret');
     return key;
   }
 
-  private async bearer(token: string): Promise<string> {
-    let payload;
+  private async jwt(token: string): Promise<string> {
+    let issuer: unknown;
     try {
-      ({ payload } = await jwtVerify(token, this.secretKey, {
+      issuer = decodeJwt(token).iss;
+    } catch {
+      throw unauthorized('invalid bearer token');
+    }
+    if (typeof issuer !== 'string' || issuer.length === 0) throw unauthorized('the bearer token has no iss (the API key)');
+    const secret = await this.keys.activeSecret(issuer);
+    if (secret === undefined) throw unauthorized('invalid bearer token');
+    let exp: number;
+    try {
+      const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), {
         algorithms: ['HS256'],
-        issuer: this.credentials.apiKey,
+        issuer,
         requiredClaims: ['exp'],
-      }));
+      });
+      exp = payload.exp ?? 0;
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) {
         throw new AtriumError(ErrorCode.TOKEN_EXPIRED, 'the bearer token has expired');
       }
-      throw new AtriumError(ErrorCode.UNAUTHORIZED, 'invalid bearer token');
+      throw unauthorized('invalid bearer token');
     }
-    const exp = payload.exp ?? 0;
     if (exp - Date.now() / 1000 > MAX_API_JWT_LIFETIME_SECONDS) {
-      throw new AtriumError(
-        ErrorCode.UNAUTHORIZED,
-        `bearer token lifetime exceeds ${MAX_API_JWT_LIFETIME_SECONDS} seconds; use a shorter exp`,
-      );
+      throw unauthorized(`bearer token lifetime exceeds ${MAX_API_JWT_LIFETIME_SECONDS} seconds; use a shorter exp`);
     }
-    return this.credentials.apiKey;
+    return issuer;
   }
 }

@@ -43,6 +43,8 @@ export class Endpoint {
   readonly connection: EndpointConnection;
   readonly streams = new Map<string, PublishedStream>();
   readonly subscriptions = new Map<string, Subscription>();
+  /** Kinds the server has muted (a moderator or the REST API); the client cannot unmute them. */
+  readonly serverMuted = new Set<TrackKind>();
 
   constructor(id: string, name: string, connection: EndpointConnection) {
     this.id = id;
@@ -56,7 +58,7 @@ export class Endpoint {
       tracks: [...stream.publisher.tracks.keys()].map((kind) => ({
         id: `${stream.tag}:${kind}`,
         kind,
-        muted: stream.muted.get(kind) ?? false,
+        muted: (stream.muted.get(kind) ?? false) || this.serverMuted.has(kind),
       })),
     };
   }

@@ -18,6 +18,8 @@ import type { Sfu } from '../sfu/sfu.js';
 import { Endpoint, type EndpointConnection, type PublishedStream, type Subscription } from './endpoint.js';
 
 export interface RoomSessionOptions {
+  /** Set when the session is persisted before it opens; a new UUID otherwise. */
+  id?: string;
   roomId: string;
   title: string | null;
   /** Most endpoints at once; null for no limit. */
@@ -26,25 +28,40 @@ export interface RoomSessionOptions {
   emptyTimeoutSeconds: number;
   /** Longest the session may last, in seconds; null for no limit. */
   maxDurationSeconds: number | null;
+  /** Seconds after which the room's auto-close ends the session; null for none. */
+  autoCloseSeconds: number | null;
 }
 
-export type SessionEndReason = 'empty-timeout' | 'max-duration' | 'ended' | 'server-shutdown';
+/** Why a room session ended (stored, and sent in `session-ended`). */
+export type SessionEndReason =
+  | 'timeout'
+  | 'max-duration'
+  | 'auto-close'
+  | 'ended'
+  | 'all-removed'
+  | 'room-deleted'
+  | 'server-shutdown';
 
 export type RoomSessionEvents = {
   'endpoint.joined': [endpoint: Endpoint];
   'endpoint.left': [endpoint: Endpoint, reason: LeaveReason];
+  'stream.published': [endpoint: Endpoint, stream: StreamInfo];
+  'stream.unpublished': [endpoint: Endpoint, tag: string];
   ended: [reason: SessionEndReason];
 };
 
 const finishReasonFor: Record<SessionEndReason, FinishReason> = {
-  'empty-timeout': 'session-ended',
+  timeout: 'session-ended',
   'max-duration': 'max-duration',
+  'auto-close': 'auto-close',
   ended: 'session-ended',
+  'all-removed': 'kicked',
+  'room-deleted': 'session-ended',
   'server-shutdown': 'server-shutdown',
 };
 
 export class RoomSession extends TypedEmitter<RoomSessionEvents> {
-  readonly id = randomUUID();
+  readonly id: string;
   readonly startedAt = new Date();
   readonly roomId: string;
   readonly title: string | null;
@@ -53,10 +70,12 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
   private readonly endpoints = new Map<string, Endpoint>();
   private emptyTimer: NodeJS.Timeout | undefined;
   private readonly durationTimer: NodeJS.Timeout | undefined;
+  private readonly autoCloseTimer: NodeJS.Timeout | undefined;
   private ended_ = false;
 
   constructor(options: RoomSessionOptions, sfu: Sfu) {
     super();
+    this.id = options.id ?? randomUUID();
     this.options = options;
     this.roomId = options.roomId;
     this.title = options.title;
@@ -64,6 +83,10 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
     if (options.maxDurationSeconds !== null) {
       this.durationTimer = setTimeout(() => this.end('max-duration'), options.maxDurationSeconds * 1000);
       this.durationTimer.unref();
+    }
+    if (options.autoCloseSeconds !== null) {
+      this.autoCloseTimer = setTimeout(() => this.end('auto-close'), options.autoCloseSeconds * 1000);
+      this.autoCloseTimer.unref();
     }
   }
 
@@ -131,6 +154,7 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
       throw new AtriumError(ErrorCode.STREAM_EXISTS, `the stream "${tag}" could not be published`);
     }
     const stream: PublishedStream = { tag, publisher, muted: new Map() };
+    for (const kind of endpoint.serverMuted) publisher.tracks.get(kind)?.setBlocked(true);
     endpoint.streams.set(tag, stream);
     publisher.on('close', () => {
       if (endpoint.streams.get(tag) !== stream) return;
@@ -138,9 +162,11 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
       if (this.endpoints.get(endpointId) === endpoint) {
         this.broadcast('stream.unpublished', { endpointId, tag }, endpointId);
       }
+      this.emit('stream.unpublished', endpoint, tag);
     });
     const info = endpoint.streamInfo(stream);
     this.broadcast('stream.published', { endpointId, stream: info }, endpointId);
+    this.emit('stream.published', endpoint, info);
     return { sdp: answerSdp, stream: info };
   }
 
@@ -153,6 +179,9 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
     const stream = this.requireStream(endpoint, tag);
     if (!stream.publisher.tracks.has(kind)) {
       throw new AtriumError(ErrorCode.VALIDATION_FAILED, `stream "${tag}" has no ${kind} track`);
+    }
+    if (!muted && endpoint.serverMuted.has(kind)) {
+      throw new AtriumError(ErrorCode.PERMISSION_DENIED, `the ${kind} of this endpoint was muted by the room; it cannot unmute itself`);
     }
     if ((stream.muted.get(kind) ?? false) === muted) return;
     stream.muted.set(kind, muted);
@@ -211,12 +240,40 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
     subscription.subscriber.close();
   }
 
+  /**
+   * Mutes (or unmutes) an endpoint's audio or video on the server: the SFU stops forwarding it,
+   * whatever its client does, and everyone (the endpoint included) is told.
+   */
+  setEndpointMuted(endpointId: string, kind: TrackKind, muted: boolean): void {
+    const endpoint = this.requireEndpoint(endpointId);
+    if (muted) endpoint.serverMuted.add(kind);
+    else endpoint.serverMuted.delete(kind);
+    for (const stream of endpoint.streams.values()) {
+      const track = stream.publisher.tracks.get(kind);
+      if (!track) continue;
+      track.setBlocked(muted);
+      if (!muted) stream.muted.set(kind, false);
+      const info = { id: `${stream.tag}:${kind}`, kind, muted: (stream.muted.get(kind) ?? false) || muted };
+      this.broadcast('track.updated', { endpointId, tag: stream.tag, track: info });
+    }
+  }
+
+  /** Removes an endpoint on the room's behalf; it is told it was kicked. False when not here. */
+  kick(endpointId: string): boolean {
+    const endpoint = this.endpoints.get(endpointId);
+    if (!endpoint) return false;
+    this.leave(endpointId, 'kicked');
+    endpoint.connection.finished('kicked');
+    return true;
+  }
+
   /** Ends the session: every endpoint is finished with the matching reason. Idempotent. */
   end(reason: SessionEndReason): void {
     if (this.ended_) return;
     this.ended_ = true;
     clearTimeout(this.emptyTimer);
     clearTimeout(this.durationTimer);
+    clearTimeout(this.autoCloseTimer);
     const finish = finishReasonFor[reason];
     for (const endpoint of [...this.endpoints.values()]) {
       this.leave(endpoint.id, 'session-ended');
@@ -228,7 +285,7 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
 
   private startEmptyTimer(): void {
     clearTimeout(this.emptyTimer);
-    this.emptyTimer = setTimeout(() => this.end('empty-timeout'), this.options.emptyTimeoutSeconds * 1000);
+    this.emptyTimer = setTimeout(() => this.end('timeout'), this.options.emptyTimeoutSeconds * 1000);
     this.emptyTimer.unref();
   }
 

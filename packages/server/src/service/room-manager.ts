@@ -1,6 +1,5 @@
 /**
- * @module Room use cases: create and read rooms, mint access tokens, and admit endpoints into a
- * room's live session. The one place that combines the store, auth and rtc.
+ * @module Room use cases: create, read, change, list and delete rooms.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -8,17 +7,14 @@ import {
   ErrorCode,
   UUID_PATTERN,
   normalizeRoomWebhook,
-  type CreateAccessTokenBody,
   type CreateRoomBody,
+  type ListRoomsQuery,
   type Room,
+  type UpdateRoomBody,
 } from '@atrium/protocol';
-import type { AccessTokens } from '../auth/access-tokens.js';
-import type { EndpointConnection, Endpoint } from '../rtc/endpoint.js';
-import type { RoomSession } from '../rtc/room-session.js';
 import type { RoomSessions } from '../rtc/room-sessions.js';
 import type { RoomRecord } from '../store/room-repository.js';
 import { StoreConflictError, type Store } from '../store/store.js';
-
 
 export function toRoom(record: RoomRecord): Room {
   const { deactivatedAt, ...fields } = record;
@@ -32,12 +28,10 @@ export function toRoom(record: RoomRecord): Room {
 
 export class RoomManager {
   private readonly store: Store;
-  private readonly tokens: AccessTokens;
   private readonly sessions: RoomSessions;
 
-  constructor(deps: { store: Store; tokens: AccessTokens; sessions: RoomSessions }) {
+  constructor(deps: { store: Store; sessions: RoomSessions }) {
     this.store = deps.store;
-    this.tokens = deps.tokens;
     this.sessions = deps.sessions;
   }
 
@@ -71,42 +65,30 @@ export class RoomManager {
     return toRoom(record);
   }
 
-  async issueAccessToken(
-    endpointId: string,
-    body: CreateAccessTokenBody,
-  ): Promise<{ token: string; expiresAt: string }> {
-    const room = await this.getRoom(body.roomId);
-    const issued = await this.tokens.issue({
-      roomId: room.id,
-      endpointId,
-      name: body.name ?? endpointId,
-      ttlSeconds: body.ttlSeconds,
-    });
-    return { token: issued.token, expiresAt: issued.expiresAt.toISOString() };
+  async updateRoom(idOrCustomId: string, body: UpdateRoomBody): Promise<Room> {
+    const room = await this.getRoom(idOrCustomId);
+    const { webhook, ...fields } = body;
+    const changes: Partial<RoomRecord> = { ...fields, updatedAt: new Date().toISOString() };
+    if (webhook !== undefined) changes.webhook = normalizeRoomWebhook(webhook);
+    try {
+      const updated = await this.store.rooms.update(room.id, changes);
+      if (!updated) throw new AtriumError(ErrorCode.ROOM_NOT_FOUND, `room "${idOrCustomId}" does not exist`);
+      return toRoom(updated);
+    } catch (error) {
+      if (error instanceof StoreConflictError) {
+        throw new AtriumError(ErrorCode.ROOM_EXISTS, 'a room with this customRoomId or name exists');
+      }
+      throw error;
+    }
   }
 
-  /**
-   * Verifies an access token for `roomId` and adds its endpoint to the room's live session,
-   * opening the session if this is the first join.
-   */
-  async join(
-    roomId: string,
-    token: string,
-    connection: EndpointConnection,
-  ): Promise<{ room: Room; session: RoomSession; endpoint: Endpoint }> {
-    const claims = await this.tokens.verify(token);
-    const room = await this.getRoom(roomId);
-    if (claims.roomId !== room.id) {
-      throw new AtriumError(ErrorCode.TOKEN_INVALID, 'the access token is for another room');
-    }
-    const session = this.sessions.open({
-      roomId: room.id,
-      title: room.title,
-      maxEndpoints: room.maxEndpoints,
-      emptyTimeoutSeconds: room.timeout,
-      maxDurationSeconds: room.maxDuration,
-    });
-    const endpoint = session.join({ id: claims.endpoint.id, name: claims.endpoint.name }, connection);
-    return { room, session, endpoint };
+  /** Deletes a room and its history. End its live session first (SessionManager). */
+  async deleteRoom(roomId: string): Promise<void> {
+    if (!(await this.store.rooms.delete(roomId))) throw new AtriumError(ErrorCode.ROOM_NOT_FOUND, `room "${roomId}" does not exist`);
+  }
+
+  async listRooms(query: ListRoomsQuery): Promise<{ data: Room[]; nextCursor: string | null }> {
+    const page = await this.store.rooms.list(query);
+    return { data: page.data.map(toRoom), nextCursor: page.nextCursor };
   }
 }

@@ -14,6 +14,8 @@ export interface RtpSink {
   writeRtp(packet: RtpPacket): void;
   /** The receiver's own bandwidth estimate for this track (bits/s), when it has sent one. */
   estimatedBitrate?(): number | undefined;
+  /** Media resumes after a gap (the track was blocked): continue cleanly, from a keyframe. */
+  restart?(): void;
 }
 
 export interface BitrateLimits {
@@ -54,6 +56,7 @@ export class PublishedTrack {
   private bytesReceived = 0;
   private keyframeRequestsSent = 0;
   private closed_ = false;
+  private blocked_ = false;
 
   constructor(options: {
     kind: TrackKind;
@@ -83,6 +86,17 @@ export class PublishedTrack {
     this.track = track;
     const { unSubscribe } = track.onReceiveRtp.subscribe((packet) => this.forward(packet));
     this.unsubscribeRtp = unSubscribe;
+  }
+
+  /** True while the server stops this track (a moderator muted it); no client can undo that. */
+  get blocked(): boolean {
+    return this.blocked_;
+  }
+
+  setBlocked(blocked: boolean): void {
+    if (this.blocked_ === blocked) return;
+    this.blocked_ = blocked;
+    if (!blocked) for (const sink of this.sinks) sink.restart?.();
   }
 
   addSink(sink: RtpSink): void {
@@ -131,6 +145,7 @@ export class PublishedTrack {
   private forward(packet: RtpPacket): void {
     this.packetsReceived++;
     this.bytesReceived += packet.payload.length;
+    if (this.blocked_) return;
     for (const sink of this.sinks) sink.writeRtp(packet);
   }
 

@@ -60,6 +60,10 @@ class SubscribedTrack implements RtpSink {
     this.restartAtKeyframe();
   }
 
+  restart(): void {
+    if (this.connected) this.restartAtKeyframe();
+  }
+
   setPaused(paused: boolean): void {
     if (this.paused === paused) return;
     this.paused = paused;

@@ -3,6 +3,7 @@
  * protocol schemas, dispatches them to the endpoint's room session, and sends notifications.
  * `join` (with the access token) must come first; a failed join closes the socket.
  */
+import { decodeJwt } from 'jose';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import {
@@ -21,7 +22,8 @@ import {
 } from '@atrium/protocol';
 import type { Endpoint, EndpointConnection } from '../rtc/endpoint.js';
 import type { RoomSession } from '../rtc/room-session.js';
-import type { RoomManager } from '../service/room-manager.js';
+import type { SessionManager } from '../service/session-manager.js';
+import type { AccessTokens } from '../auth/access-tokens.js';
 
 /** WebSocket close codes we use (4000-4999 are the application's). */
 export const SignalCloseCode = {
@@ -37,7 +39,7 @@ type Joined = { session: RoomSession; endpoint: Endpoint };
 
 export class SignalConnection implements EndpointConnection {
   private readonly socket: WebSocket;
-  private readonly rooms: RoomManager;
+  private readonly sessions: SessionManager;
   private readonly log: Logger;
   private joined: Joined | undefined;
   private joining = false;
@@ -45,10 +47,14 @@ export class SignalConnection implements EndpointConnection {
   /** Set by `leave`: after its reply is sent, tell the client and close. */
   private finishAfterReply = false;
   private readonly joinTimer: NodeJS.Timeout;
+  private readonly tokens: AccessTokens;
+  /** Removes the endpoint when its access token expires without a `token.refresh`. */
+  private expiryTimer: NodeJS.Timeout | undefined;
 
-  constructor(socket: WebSocket, deps: { rooms: RoomManager; log: Logger }) {
+  constructor(socket: WebSocket, deps: { sessions: SessionManager; tokens: AccessTokens; log: Logger }) {
     this.socket = socket;
-    this.rooms = deps.rooms;
+    this.tokens = deps.tokens;
+    this.sessions = deps.sessions;
     this.log = deps.log;
     this.joinTimer = setTimeout(() => {
       if (!this.joined) this.socket.close(SignalCloseCode.JOIN_TIMEOUT, 'join timeout');
@@ -69,6 +75,7 @@ export class SignalConnection implements EndpointConnection {
   }
 
   finished(reason: FinishReason): void {
+    clearTimeout(this.expiryTimer);
     // The session already removed this endpoint: forget it so closing does not leave twice.
     this.joined = undefined;
     this.notify('room.finished', { reason });
@@ -158,6 +165,8 @@ export class SignalConnection implements EndpointConnection {
       case 'leave':
         this.leave('left');
         return {} as SignalResult<M>;
+      case 'token.refresh':
+        return (await this.refreshToken(endpoint, (params as { token: string }).token)) as SignalResult<M>;
       default:
         throw new AtriumError(ErrorCode.METHOD_NOT_ALLOWED, `unknown method "${method}"`);
     }
@@ -167,13 +176,14 @@ export class SignalConnection implements EndpointConnection {
     if (this.joined || this.joining) throw new AtriumError(ErrorCode.ALREADY_JOINED, 'this connection already joined');
     this.joining = true;
     try {
-      const { room, session, endpoint } = await this.rooms.join(params.roomId, params.token, this);
+      const { room, session, endpoint } = await this.sessions.join(params.roomId, params.token, this);
       if (this.closed) {
         session.leave(endpoint.id, 'disconnected');
         throw new AtriumError(ErrorCode.NOT_JOINED, 'the connection closed while joining');
       }
       this.joined = { session, endpoint };
       clearTimeout(this.joinTimer);
+      this.expireAt(tokenExpiry(params.token));
       this.log.info({ roomId: room.id, sessionId: session.id, endpointId: endpoint.id }, 'endpoint joined');
       return {
         room: { id: room.id, title: room.title, sessionId: session.id },
@@ -185,12 +195,42 @@ export class SignalConnection implements EndpointConnection {
     }
   }
 
+  /** Takes a new access token for the same room and endpoint: the connection lives until it expires. */
+  private async refreshToken(endpoint: Endpoint, token: string): Promise<SignalResult<'token.refresh'>> {
+    const claims = await this.tokens.verify(token);
+    const joined = this.joined;
+    if (joined?.endpoint !== endpoint) throw new AtriumError(ErrorCode.NOT_JOINED, 'the endpoint left the room session');
+    if (claims.roomId !== joined.session.roomId || claims.endpoint.id !== endpoint.id) {
+      throw new AtriumError(ErrorCode.TOKEN_INVALID, 'the access token is for another room or endpoint');
+    }
+    this.expireAt(claims.exp);
+    return { expiresAt: new Date(claims.exp * 1000).toISOString() };
+  }
+
+  private expireAt(exp: number): void {
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = setTimeout(() => this.expire(), Math.max(0, exp * 1000 - Date.now()));
+    this.expiryTimer.unref();
+  }
+
+  /** The token ran out: the endpoint leaves, the client is told why, the socket closes. */
+  private expire(): void {
+    const joined = this.joined;
+    if (!joined) return;
+    this.joined = undefined;
+    joined.session.leave(joined.endpoint.id, 'token-expired');
+    this.log.info({ sessionId: joined.session.id, endpointId: joined.endpoint.id }, 'access token expired: endpoint removed');
+    this.notify('room.finished', { reason: 'token-expired' });
+    this.socket.close(SignalCloseCode.FINISHED, 'token-expired');
+  }
+
   private requireJoined(): Joined {
     if (!this.joined) throw new AtriumError(ErrorCode.NOT_JOINED, 'send join with an access token first');
     return this.joined;
   }
 
   private leave(reason: 'left' | 'disconnected'): void {
+    clearTimeout(this.expiryTimer);
     const joined = this.joined;
     if (!joined) return;
     this.joined = undefined;
@@ -203,6 +243,7 @@ export class SignalConnection implements EndpointConnection {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.joinTimer);
+    clearTimeout(this.expiryTimer);
     this.leave('disconnected');
   }
 
@@ -231,4 +272,11 @@ export class SignalConnection implements EndpointConnection {
     if (this.socket.readyState !== this.socket.OPEN) return;
     this.socket.send(JSON.stringify(message));
   }
+}
+
+/** `exp` of a token that `join` has just verified (so it is well formed). */
+function tokenExpiry(token: string): number {
+  const { exp } = decodeJwt(token);
+  if (typeof exp !== 'number') throw new AtriumError(ErrorCode.TOKEN_INVALID, 'the access token has no expiry');
+  return exp;
 }

@@ -7,11 +7,14 @@ import websocket from '@fastify/websocket';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { MAX_SIGNAL_MESSAGE_BYTES, SIGNAL_PATH } from '@atrium/protocol';
-import type { RoomManager } from '../service/room-manager.js';
+import type { SessionManager } from '../service/session-manager.js';
+import type { AccessTokens } from '../auth/access-tokens.js';
 import { SignalConnection } from './signal-connection.js';
 
 export interface SignalServerOptions {
-  rooms: RoomManager;
+  sessions: SessionManager;
+  /** Verifies the access tokens of `token.refresh`. */
+  tokens: AccessTokens;
   log: Logger;
   /** Interval between pings; a socket that has not answered the previous ping is dropped. */
   heartbeatMs?: number;
@@ -43,6 +46,6 @@ export async function registerSignaling(app: FastifyInstance, options: SignalSer
     alive.set(socket, true);
     socket.on('pong', () => alive.set(socket, true));
     socket.on('close', () => sockets.delete(socket));
-    new SignalConnection(socket, { rooms: options.rooms, log: options.log });
+    new SignalConnection(socket, { sessions: options.sessions, tokens: options.tokens, log: options.log });
   });
 }

@@ -3,7 +3,7 @@
  */
 import type { Kysely, Selectable } from 'kysely';
 import type { AutoCloseConfig, AutoStartConfig, RoomWebhook } from '@atrium/protocol';
-import { isUniqueViolation } from './database.js';
+import { isUniqueViolation, recoverable } from './database.js';
 import type { Database, RoomsTable } from './schema.js';
 import { decodeCursor, toPage } from './cursor.js';
 import { StoreConflictError } from './errors.js';
@@ -123,11 +123,7 @@ export class RoomRepository {
 
   /** Inserts a room; throws StoreConflictError when its customRoomId or name is taken. */
   async insert(room: RoomRecord): Promise<void> {
-    await this.db
-      .insertInto('rooms')
-      .values(toRow(room) as RoomsTable)
-      .execute()
-      .catch(conflict);
+    await recoverable(this.db, () => this.db.insertInto('rooms').values(toRow(room) as RoomsTable).execute()).catch(conflict);
   }
 
   async get(id: string): Promise<RoomRecord | undefined> {
@@ -149,7 +145,7 @@ export class RoomRepository {
   async update(id: string, changes: Partial<Omit<RoomRecord, 'id' | 'createdAt'>>): Promise<RoomRecord | undefined> {
     const row = toRow(changes);
     if (Object.keys(row).length > 0) {
-      await this.db.updateTable('rooms').set(row).where('id', '=', id).execute().catch(conflict);
+      await recoverable(this.db, () => this.db.updateTable('rooms').set(row).where('id', '=', id).execute()).catch(conflict);
     }
     return this.get(id);
   }

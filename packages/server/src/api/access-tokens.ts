@@ -1,0 +1,35 @@
+/**
+ * @module REST: endpoint access tokens. Minting (`POST /api/v1/endpoints/{endpointId}/access-tokens`)
+ * needs an API key; refreshing (`POST /api/v1/access-tokens/refresh`) needs none, the refresh
+ * token being the credential, so a browser can refresh without the API secret.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import {
+  AtriumError,
+  ErrorCode,
+  accessTokenParamsSchema,
+  createAccessTokenBodySchema,
+  refreshAccessTokenBodySchema,
+} from '@atrium/protocol';
+import type { AccessTokenManager } from '../service/access-token-manager.js';
+import { parse } from './validate.js';
+
+const bodyOf = (request: FastifyRequest): unknown => (request.body === undefined ? {} : request.body);
+
+/** Routes inside the API-key-authenticated scope. */
+export function registerAccessTokenRoutes(app: FastifyInstance, accessTokens: AccessTokenManager): void {
+  app.post('/api/v1/endpoints/:endpointId/access-tokens', async (request, reply) => {
+    const { endpointId } = parse(accessTokenParamsSchema, request.params, 'path');
+    const body = parse(createAccessTokenBodySchema, bodyOf(request), 'access token request');
+    if (request.apiKey === undefined) throw new AtriumError(ErrorCode.UNAUTHORIZED, 'no API key');
+    return reply.status(201).send(await accessTokens.issue(request.apiKey, endpointId, body));
+  });
+}
+
+/** Routes without API-key authentication. */
+export function registerAccessTokenRefreshRoute(app: FastifyInstance, accessTokens: AccessTokenManager): void {
+  app.post('/api/v1/access-tokens/refresh', async (request, reply) => {
+    const { refreshToken } = parse(refreshAccessTokenBodySchema, bodyOf(request), 'refresh request');
+    return reply.status(201).send(await accessTokens.refresh(refreshToken));
+  });
+}
