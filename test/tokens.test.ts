@@ -300,6 +300,28 @@ describe('refresh tokens', () => {
     }
   });
 
+  test('the refresh route answers any origin (CORS), errors included', async () => {
+    const preflight = await fetch(`${t.url}/api/v1/access-tokens/refresh`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers.get('access-control-allow-origin'), '*');
+    assert.match(preflight.headers.get('access-control-allow-methods') ?? '', /POST/);
+    assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /content-type/i);
+
+    const { refreshToken } = await issue(t, 'cors', { roomId: room.id });
+    const ok = await refresh(refreshToken);
+    assert.equal(ok.status, 201);
+    assert.equal(ok.headers.get('access-control-allow-origin'), '*');
+    const refused = await refresh(refreshToken);
+    assert.equal(refused.status, 401);
+    assert.equal(refused.headers.get('access-control-allow-origin'), '*');
+    // The API-key routes stay same-origin only.
+    const api = await t.api('GET', '/api/v1/rooms');
+    assert.equal(api.headers.get('access-control-allow-origin'), null);
+  });
+
   test('an unknown or malformed refresh token is refused', async () => {
     await expectError(await refresh('rt_not-a-real-token'), 401, 'TOKEN_INVALID');
     await expectError(await refresh(''), 400, 'VALIDATION_FAILED');

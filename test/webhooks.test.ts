@@ -4,8 +4,14 @@
  * and the REST API manages subscriptions and shows the delivery log.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, test, type TestContext } from 'node:test';
 import { webhookEventSchema, type WebhookDelivery, type WebhookEnvelope, type WebhookEventDetail, type WebhookSubscription } from '@atrium/protocol';
+import { loadConfig } from '../packages/server/src/config.js';
+import { createServer } from '../packages/server/src/server.js';
 import { verifyWebhookSignature } from '../packages/server/src/webhooks/signature.js';
 import type { EnqueueInput } from '../packages/server/src/store/webhook-repository.js';
 import { freePort } from './helpers/child-server.js';
@@ -15,7 +21,7 @@ import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-re
 /** Fast retries: 50 ms, 100 ms, 200 ms … */
 const FAST = { ATRIUM_WEBHOOK_RETRY_BASE_MS: '50', ATRIUM_WEBHOOK_TIMEOUT_MS: '2000' };
 
-const cleanups: Array<() => Promise<void>> = [];
+const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
@@ -243,14 +249,30 @@ describe('webhook delivery', () => {
     assert.ok(otherAt < retriedAt, 'an unrelated session is not blocked by a retry');
   });
 
+  test('a receiver that does not answer within the timeout counts as a failed attempt and is retried', async () => {
+    const hooks = await receiver(0, (_request, index) => (index === 0 ? 'hang' : 200));
+    const s = await server({ ATRIUM_WEBHOOK_TIMEOUT_MS: '300' });
+    await subscribe(s, { url: hooks.url });
+    const event = await enqueue(s, sessionEvent('slow', 0));
+    await waitFor('the retry', () => hooks.delivered().length === 1, 5000, 10);
+    const [hung, answered] = hooks.requests;
+    assert.equal(answered?.envelope.id, event.id);
+    assert.ok((answered?.receivedAt ?? 0) - (hung?.receivedAt ?? 0) >= 300, 'retried after the timeout');
+    const [delivery] = await waitFor('delivered in the log', async () => {
+      const l = await deliveries(s);
+      return l[0]?.status === 'delivered' ? l : undefined;
+    }, 3000, 20);
+    assert.equal(delivery?.attempts, 2);
+  });
+
   test('a delivery that keeps failing past the retry window is marked failed, and the next event goes', async () => {
     const hooks = await receiver();
     // 0.0003 h ≈ 1.1 s of retries.
     const s = await server({ ATRIUM_WEBHOOK_MAX_AGE_HOURS: '0.0003', ATRIUM_WEBHOOK_RETRY_BASE_MS: '100' });
     await subscribe(s, { url: hooks.url });
+    hooks.respondWith((request) => (request.envelope.data.endpointId === 'e0' ? 500 : 200));
     const doomed = await enqueue(s, sessionEvent('give-up', 0));
     const next = await enqueue(s, sessionEvent('give-up', 1));
-    hooks.respondWith((request) => (request.envelope.id === doomed.id ? 500 : 200));
 
     await waitFor('the next event', () => hooks.delivered().some((r) => r.envelope.id === next.id), 10_000, 20);
     const doomedAttempts = hooks.requests.filter((r) => r.envelope.id === doomed.id);
@@ -310,6 +332,36 @@ describe('webhook delivery', () => {
       assert.equal(r.status, 404);
       assert.equal(((await r.json()) as { error: { code: string } }).error.code, code);
     }
+  });
+});
+
+describe('webhook dispatcher lifecycle', () => {
+  test('closing the server mid-request hands the delivery back; the next start sends it at once', async (t: TestContext) => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-webhook-close-'));
+    cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+    const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ATRIUM_DEMO: '0', ...FAST, ATRIUM_WEBHOOK_TIMEOUT_MS: '60000' });
+    const hooks = await receiver(0, (_request, index) => (index === 0 ? 'hang' : 200));
+    const first = await createServer(config);
+    await first.store.webhooks.subscriptions.insert({ id: randomUUID(), url: hooks.url, events: null, enabled: true, createdAt: new Date().toISOString(), updatedAt: new Date().toISOString() });
+    const event = await first.store.transaction((tx) => tx.webhooks.enqueue(sessionEvent('closing', 0)));
+    await waitFor('the hung request', () => hooks.requests.length === 1, 5000, 10);
+
+    const closeStarted = Date.now();
+    await Promise.all([first.close(), first.close(), first.webhooks.close()]);
+    t.diagnostic(`close with a request in flight took ${Date.now() - closeStarted} ms`);
+    assert.equal(first.webhooks.closed, true);
+
+    const second = await createServer(config);
+    cleanups.push(() => second.close());
+    const restarted = Date.now();
+    await waitFor('the resend', () => hooks.delivered().length === 1, 5000, 10);
+    // Not after the 60 s claim: the claim was given back on close.
+    assert.ok(Date.now() - restarted < 2000);
+    assert.equal(hooks.delivered()[0]?.body, JSON.stringify(event));
+    const [delivery] = await second.store.webhooks.listEventDeliveries(event.id);
+    await waitFor('delivered', async () => (await second.store.webhooks.getDelivery(delivery?.id ?? ''))?.status === 'delivered', 3000, 20);
+    // The aborted attempt is not counted.
+    assert.equal((await second.store.webhooks.getDelivery(delivery?.id ?? ''))?.attempts, 1);
   });
 });
 

@@ -38,6 +38,8 @@ declare global {
 interface JoinGrant {
   roomId: string;
   token: string;
+  /** Lets the SDK refresh the token before it expires, so long calls go on. */
+  refreshToken: string;
   endpointId: string;
 }
 
@@ -142,11 +144,12 @@ async function requestJoin(room: string, name: string): Promise<JoinGrant> {
     !isRecord(body) ||
     typeof body['roomId'] !== 'string' ||
     typeof body['token'] !== 'string' ||
+    typeof body['refreshToken'] !== 'string' ||
     typeof body['endpointId'] !== 'string'
   ) {
     throw new DemoRequestError('BAD_RESPONSE', 'The server answered the join request with an unexpected body');
   }
-  return { roomId: body['roomId'], token: body['token'], endpointId: body['endpointId'] };
+  return { roomId: body['roomId'], token: body['token'], refreshToken: body['refreshToken'], endpointId: body['endpointId'] };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -246,7 +249,7 @@ async function joinRoom(roomName: string, name: string): Promise<void> {
   try {
     const grant = await requestJoin(roomName, name);
     media = await getCameraAndMicrophone();
-    const { room } = await join(grant.roomId, grant.token);
+    const { room } = await join(grant.roomId, grant.token, { refreshToken: grant.refreshToken });
     current = { room, media, local: null, leaving: false };
     session = current;
     demo.room = room;

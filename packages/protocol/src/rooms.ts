@@ -99,7 +99,7 @@ export const roomWebhookInputSchema = z.union([
 export const roomWebhookSchema = z.object({
   endPoint: z.string(),
   /** Event types sent to it; null means all. */
-  events: z.array(z.string()).nullable(),
+  events: z.array(z.string()).nullable().describe('Event types sent to it; null means all.'),
 });
 export type RoomWebhook = z.infer<typeof roomWebhookSchema>;
 
@@ -138,7 +138,7 @@ export const autoCloseConfigSchema = z
   .object({
     type: z.enum(['session-ends', 'session-end-and-deactivate']),
     /** Minutes after the session starts; default 480. */
-    duration: z.number().int().min(1).max(7 * 24 * 60).default(480),
+    duration: z.number().int().min(1).max(7 * 24 * 60).default(480).describe('Minutes after the session starts; default 480.'),
   })
   .strict();
 export type AutoCloseConfig = z.output<typeof autoCloseConfigSchema>;
@@ -290,7 +290,7 @@ export const roomSchema = z.object({
   autoStartConfig: z.record(z.string(), z.unknown()).nullable(),
   disabled: z.boolean(),
   /** True once a `session-end-and-deactivate` auto-close ended its session; joins are refused. */
-  deactivated: z.boolean(),
+  deactivated: z.boolean().describe('True once a `session-end-and-deactivate` auto-close ended its session; joins are refused.'),
   createdAt: z.string().describe('ISO 8601 time of creation.'),
   updatedAt: z.string().describe('ISO 8601 time of the last change.'),
   links: z.object({ self: z.string(), sessions: z.string() }),
@@ -304,18 +304,21 @@ const booleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
 export const listRoomsQuerySchema = z
   .object({
     /** Only rooms with (true) or without (false) a live session. */
-    active: booleanQuery.optional(),
-    customRoomId: z.string().max(128).optional(),
-    createdAfter: z.iso.datetime({ offset: true }).optional(),
-    createdBefore: z.iso.datetime({ offset: true }).optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(20),
+    active: booleanQuery.optional().describe('Only rooms with (true) or without (false) a live session.'),
+    customRoomId: z.string().max(128).optional().describe('Only the room with this customRoomId.'),
+    createdAfter: z.iso.datetime({ offset: true }).optional().describe('Only rooms created after this ISO 8601 time.'),
+    createdBefore: z.iso.datetime({ offset: true }).optional().describe('Only rooms created before this ISO 8601 time.'),
+    limit: z.coerce.number().int().min(1).max(100).default(20).describe('Page size (1..100, default 20).'),
     /** Opaque cursor from the previous page's `nextCursor`. */
-    cursor: z.string().max(500).optional(),
+    cursor: z.string().max(500).optional().describe("Opaque cursor from the previous page's `nextCursor`."),
   })
   .strict();
 export type ListRoomsQuery = z.output<typeof listRoomsQuerySchema>;
 
 /** A page of a list: `data`, and `nextCursor` when more follow. */
 export function pageSchema<T extends z.ZodType>(item: T) {
-  return z.object({ data: z.array(item), nextCursor: z.string().nullable() });
+  return z.object({
+    data: z.array(item),
+    nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page.'),
+  });
 }

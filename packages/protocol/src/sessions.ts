@@ -14,7 +14,7 @@ export const sessionSchema = z.object({
   endReason: z.string().nullable().describe('Why it ended: timeout, max-duration, auto-close, ended, all-removed, room-deleted, server-shutdown, server-restart.'),
   active: z.boolean().describe('True while the session is live.'),
   /** Endpoints connected now (0 once ended). */
-  endpointCount: z.number().int(),
+  endpointCount: z.number().int().describe('Endpoints connected now (0 once ended).'),
   links: z.object({ self: z.string(), endpoints: z.string(), room: z.string() }),
 });
 export type Session = z.infer<typeof sessionSchema>;
@@ -29,38 +29,48 @@ export const sessionEndpointSchema = z.object({
   joinedAt: z.string(),
   leftAt: z.string().nullable(),
   /** `left`, `disconnected`, `replaced`, `kicked`, `session-ended`, `server-shutdown`, `server-restart`. */
-  leaveReason: z.string().nullable(),
+  leaveReason: z
+    .string()
+    .nullable()
+    .describe('Why it left: left, disconnected, replaced, kicked, session-ended, server-shutdown, server-restart; null while connected.'),
   active: z.boolean(),
   /** Tags of the streams it published during the stay. */
-  streams: z.array(z.string()),
+  streams: z.array(z.string()).describe('Tags of the streams it published during the stay.'),
   /** Streams it publishes now (live stays only). */
-  publishing: z.array(z.object({ tag: z.string(), tracks: z.array(z.object({ kind: z.string(), muted: z.boolean() })) })),
+  publishing: z
+    .array(z.object({ tag: z.string(), tracks: z.array(z.object({ kind: z.string(), muted: z.boolean() })) }))
+    .describe('Streams it publishes now (live stays only).'),
 });
 export type SessionEndpoint = z.infer<typeof sessionEndpointSchema>;
 
 const booleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
-const limit = z.coerce.number().int().min(1).max(100).default(20);
+const limit = z.coerce.number().int().min(1).max(100).default(20).describe('Page size (1..100, default 20).');
+
+const cursor = z.string().max(500).optional().describe("Opaque cursor from the previous page's `nextCursor`.");
 
 export const listSessionsQuerySchema = z
   .object({
-    roomId: z.string().max(200).optional(),
-    active: booleanQuery.optional(),
+    roomId: z.string().max(200).optional().describe('Only sessions of this room (UUID or customRoomId).'),
+    active: booleanQuery.optional().describe('Only live (true) or ended (false) sessions.'),
     limit,
-    cursor: z.string().max(500).optional(),
+    cursor,
   })
   .strict();
 
 export const listEndpointsQuerySchema = z
   .object({
-    sessionId: z.uuid().optional(),
-    roomId: z.string().max(200).optional(),
-    active: booleanQuery.optional(),
-    name: z.string().max(100).optional(),
-    endpointId: endpointIdSchema.optional(),
+    sessionId: z.uuid().optional().describe('Only stays in this room session.'),
+    roomId: z.string().max(200).optional().describe('Only stays in sessions of this room (UUID or customRoomId).'),
+    active: booleanQuery.optional().describe('Only connected (true) or departed (false) endpoints.'),
+    name: z.string().max(100).optional().describe('Only endpoints with this display name.'),
+    endpointId: endpointIdSchema.optional().describe('Only stays of this endpoint id.'),
     limit,
-    cursor: z.string().max(500).optional(),
+    cursor,
   })
   .strict();
+
+/** `GET /api/v1/sessions/{sessionId}/endpoints`: the session comes from the path. */
+export const listSessionEndpointsQuerySchema = listEndpointsQuerySchema.omit({ sessionId: true, roomId: true });
 
 export const sessionIdParamsSchema = z.object({ sessionId: z.uuid() });
 export const sessionEndpointParamsSchema = z.object({ sessionId: z.uuid(), endpointId: endpointIdSchema });
@@ -89,5 +99,5 @@ export const endpointMuteBodySchema = z.object({ kind: muteKinds }).strict();
 
 export const actionResultSchema = z.object({
   /** Endpoints the action applied to. */
-  endpointIds: z.array(z.string()),
+  endpointIds: z.array(z.string()).describe('Endpoints the action applied to.'),
 });

@@ -19,6 +19,7 @@ async function main(): Promise<void> {
     `  API secret:          ${apiSecret}${generated ? '   (generated, kept in ' + config.dataDir + '/credentials.json)' : ''}`,
     `  Try:                 curl -u ${apiKey}:${apiSecret} -H 'content-type: application/json' \\`,
     `                         -d '{"title":"My fancy room"}' ${publicUrl}/api/v1/rooms`,
+    '  CLI:                 npx atrium --help   (more API keys: npx atrium api-keys create)',
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

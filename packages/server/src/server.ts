@@ -26,6 +26,7 @@ import { registerAccessTokenRefreshRoute, registerAccessTokenRoutes } from './ap
 import { registerApiKeyRoutes } from './api/api-keys.js';
 import { registerSessionRoutes } from './api/sessions.js';
 import { registerDemo } from './api/demo.js';
+import { recordRoutes, registerOpenApi, type RegisteredRoute } from './api/openapi.js';
 import { registerWebhookRoutes } from './api/webhooks.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { WebhookAdmin } from './webhooks/webhook-admin.js';
@@ -54,6 +55,8 @@ export interface AtriumServer {
   sessionManager: SessionManager;
   /** Delivers the webhook outbox (started by createServer). */
   webhooks: WebhookDispatcher;
+  /** Every route the app registered (HEAD twins of GETs left out); the OpenAPI test checks the catalog against it. */
+  routes: readonly RegisteredRoute[];
   log: Logger;
   /** Starts listening; resolves to the base URL (e.g. `http://127.0.0.1:7880`). */
   listen(): Promise<string>;
@@ -102,6 +105,7 @@ export async function createServer(config: Config, options: { log?: Logger } = {
   // REST bodies are JSON only: anything else is 415, not a string handed to validation.
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler);
+  const routes = recordRoutes(app);
   app.setNotFoundHandler((request, reply) => {
     const body: ErrorBody = { error: { code: ErrorCode.NOT_FOUND, message: `no route ${request.method} ${request.url.split('?')[0]}` } };
     void reply.status(404).send(body);
@@ -116,7 +120,9 @@ export async function createServer(config: Config, options: { log?: Logger } = {
     registerSessionRoutes(api, rooms, sessionManager);
   });
   // The refresh token is the credential here: no API key, so browsers can refresh.
-  registerAccessTokenRefreshRoute(app, accessTokens);
+  await registerAccessTokenRefreshRoute(app, accessTokens);
+  // The OpenAPI document and the docs page need no credentials either.
+  await registerOpenApi(app);
   await registerSignaling(app, { sessions: sessionManager, tokens, log: log.child({ module: 'signaling' }), heartbeatMs: config.signalHeartbeatMs });
   if (config.demo) await registerDemo(app, { rooms, accessTokens, apiKey: credentials.apiKey }, DEMO_DIST_DIR);
 
@@ -136,6 +142,7 @@ export async function createServer(config: Config, options: { log?: Logger } = {
     accessTokens,
     sessionManager,
     webhooks,
+    routes,
     log,
     async listen() {
       await app.listen({ port: config.port, host: config.host });

@@ -1,7 +1,8 @@
 /**
  * @module REST: endpoint access tokens. Minting (`POST /api/v1/endpoints/{endpointId}/access-tokens`)
  * needs an API key; refreshing (`POST /api/v1/access-tokens/refresh`) needs none, the refresh
- * token being the credential, so a browser can refresh without the API secret.
+ * token being the credential, so a browser can refresh without the API secret — from any origin
+ * (CORS), since the SDK may run on a page served elsewhere and no cookie is involved.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
@@ -26,10 +27,27 @@ export function registerAccessTokenRoutes(app: FastifyInstance, accessTokens: Ac
   });
 }
 
-/** Routes without API-key authentication. */
-export function registerAccessTokenRefreshRoute(app: FastifyInstance, accessTokens: AccessTokenManager): void {
-  app.post('/api/v1/access-tokens/refresh', async (request, reply) => {
-    const { refreshToken } = parse(refreshAccessTokenBodySchema, bodyOf(request), 'refresh request');
-    return reply.status(201).send(await accessTokens.refresh(refreshToken));
+const REFRESH_PATH = '/api/v1/access-tokens/refresh';
+
+/** Routes without API-key authentication, in their own scope so their CORS headers stay there. */
+export async function registerAccessTokenRefreshRoute(app: FastifyInstance, accessTokens: AccessTokenManager): Promise<void> {
+  await app.register(async (scope) => {
+    // On every answer, errors included, so a page on another origin can read the error code.
+    scope.addHook('onSend', async (_request, reply, payload) => {
+      void reply.header('access-control-allow-origin', '*');
+      return payload;
+    });
+    scope.options(REFRESH_PATH, async (_request, reply) =>
+      reply
+        .status(204)
+        .header('access-control-allow-methods', 'POST')
+        .header('access-control-allow-headers', 'content-type')
+        .header('access-control-max-age', '600')
+        .send(),
+    );
+    scope.post(REFRESH_PATH, async (request, reply) => {
+      const { refreshToken } = parse(refreshAccessTokenBodySchema, bodyOf(request), 'refresh request');
+      return reply.status(201).send(await accessTokens.refresh(refreshToken));
+    });
   });
 }

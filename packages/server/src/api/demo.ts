@@ -46,14 +46,14 @@ export async function registerDemo(app: FastifyInstance, deps: DemoDeps, distDir
     }
     const slug = body.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'guest';
     const endpointId = `${slug}-${crypto.randomBytes(3).toString('hex')}`;
-    const { token } = await accessTokens.issue(deps.apiKey, endpointId, {
+    const { token, refreshToken } = await accessTokens.issue(deps.apiKey, endpointId, {
       roomId: room.id,
       name: body.name,
       moderator: false,
       meta: {},
       ttlSeconds: 3600,
     });
-    return reply.status(201).send({ roomId: room.id, token, endpointId });
+    return reply.status(201).send({ roomId: room.id, token, refreshToken, endpointId });
   });
 
   if (!fs.existsSync(distDir)) {

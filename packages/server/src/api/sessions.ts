@@ -7,6 +7,7 @@ import {
   endpointMuteBodySchema,
   endpointSelectionSchema,
   listEndpointsQuerySchema,
+  listSessionEndpointsQuerySchema,
   listSessionsQuerySchema,
   sessionEndpointParamsSchema,
   sessionIdParamsSchema,
@@ -37,7 +38,7 @@ export function registerSessionRoutes(app: FastifyInstance, rooms: RoomManager, 
 
   app.get('/api/v1/sessions/:sessionId/endpoints', async (request) => {
     const { sessionId } = parse(sessionIdParamsSchema, request.params, 'path');
-    const query = parse(listEndpointsQuerySchema.omit({ sessionId: true, roomId: true }), request.query, 'query');
+    const query = parse(listSessionEndpointsQuerySchema, request.query, 'query');
     await sessions.getSession(sessionId);
     return sessions.listEndpoints({ ...query, sessionId });
   });

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { AtriumError, ErrorCode, type ApiKey, type CreateApiKeyBody, type CreatedApiKey } from '@atrium/protocol';
 import type { ApiKeySecrets } from '../auth/api-key-secrets.js';
 import type { ApiKeyRecord } from '../store/api-key-repository.js';
-import type { Store } from '../store/store.js';
+import { StoreConflictError, type Store } from '../store/store.js';
 
 function toApiKey(record: ApiKeyRecord): ApiKey {
   return { key: record.key, name: record.name, createdAt: record.createdAt, revokedAt: record.revokedAt };
@@ -34,13 +34,18 @@ export class ApiKeyManager implements ApiKeySecrets {
   async ensureBootstrapKey(pair: { apiKey: string; apiSecret: string }): Promise<void> {
     const existing = await this.store.apiKeys.get(pair.apiKey);
     if (!existing) {
-      await this.store.apiKeys.insert({
-        key: pair.apiKey,
-        secret: pair.apiSecret,
-        name: 'bootstrap',
-        createdAt: new Date().toISOString(),
-        revokedAt: null,
-      });
+      try {
+        await this.store.apiKeys.insert({
+          key: pair.apiKey,
+          secret: pair.apiSecret,
+          name: 'bootstrap',
+          createdAt: new Date().toISOString(),
+          revokedAt: null,
+        });
+      } catch (error) {
+        // Another server on the same database stored it first.
+        if (!(error instanceof StoreConflictError)) throw error;
+      }
       return;
     }
     if (existing.revokedAt !== null) {

@@ -1,7 +1,8 @@
 /**
  * @module One signaling WebSocket: parses JSON-RPC 2.0 requests, checks them against the
  * protocol schemas, dispatches them to the endpoint's room session, and sends notifications.
- * `join` (with the access token) must come first; a failed join closes the socket.
+ * `join` (with the access token) must come first; a failed join closes the socket. The endpoint
+ * is removed when its access token expires, unless `token.refresh` gave it a newer one.
  */
 import { decodeJwt } from 'jose';
 import type { Logger } from 'pino';

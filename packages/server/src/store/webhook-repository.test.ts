@@ -115,11 +115,11 @@ for (const { name, open } of backends) {
       const s = await freshStore();
       const room = makeRoom({ endPoint: 'http://room.example/hook', events: ['participant-joined'] });
       await s.rooms.insert(room);
-      await s.webhooks.insertSubscription(makeSubscription('http://all.example/hook'));
-      await s.webhooks.insertSubscription(makeSubscription('http://ended.example/hook', ['session-ended']));
-      await s.webhooks.insertSubscription(makeSubscription('http://off.example/hook', null, false));
+      await s.webhooks.subscriptions.insert(makeSubscription('http://all.example/hook'));
+      await s.webhooks.subscriptions.insert(makeSubscription('http://ended.example/hook', ['session-ended']));
+      await s.webhooks.subscriptions.insert(makeSubscription('http://off.example/hook', null, false));
       // Same URL as the room's: one delivery, not two.
-      await s.webhooks.insertSubscription(makeSubscription('http://room.example/hook', ['participant-joined']));
+      await s.webhooks.subscriptions.insert(makeSubscription('http://room.example/hook', ['participant-joined']));
 
       const joined = await s.transaction((tx) =>
         tx.webhooks.enqueue({ type: 'participant-joined', roomId: room.id, sessionId: 'S1', data: { endpointId: 'a', name: 'A', joinedAt: at(0) } }),
@@ -154,7 +154,7 @@ for (const { name, open } of backends) {
 
     test('an event rolled back with its transaction leaves no event and no delivery', async () => {
       const s = await freshStore();
-      await s.webhooks.insertSubscription(makeSubscription('http://all.example/hook'));
+      await s.webhooks.subscriptions.insert(makeSubscription('http://all.example/hook'));
       let id = '';
       await assert.rejects(
         s.transaction(async (tx) => {
@@ -169,7 +169,7 @@ for (const { name, open } of backends) {
 
     test('claims only the oldest pending delivery of each ordering key; failed and delivered ones unblock the next', async () => {
       const s = await freshStore();
-      await s.webhooks.insertSubscription(makeSubscription('http://a.example/hook'));
+      await s.webhooks.subscriptions.insert(makeSubscription('http://a.example/hook'));
       const a = [];
       for (let i = 0; i < 3; i++) a.push(await s.webhooks.enqueue({ type: 'participant-joined', roomId: null, sessionId: 'A', data: { i } }));
       const b = await s.webhooks.enqueue({ type: 'participant-joined', roomId: null, sessionId: 'B', data: {} });
@@ -209,7 +209,7 @@ for (const { name, open } of backends) {
 
     test('a claim that runs out is claimed again (a dispatcher that died mid-attempt)', async () => {
       const s = await freshStore();
-      await s.webhooks.insertSubscription(makeSubscription('http://a.example/hook'));
+      await s.webhooks.subscriptions.insert(makeSubscription('http://a.example/hook'));
       await s.webhooks.enqueue({ type: 'session-started', roomId: null, sessionId: 'A', data: {} });
       const [first] = await claimAll(s, new Date().toISOString(), at(5_000));
       assert.ok(first);
@@ -221,7 +221,7 @@ for (const { name, open } of backends) {
 
     test('redeliver queues the event again (delivered/failed) or makes a pending delivery due now', async () => {
       const s = await freshStore();
-      await s.webhooks.insertSubscription(makeSubscription('http://a.example/hook'));
+      await s.webhooks.subscriptions.insert(makeSubscription('http://a.example/hook'));
       const event = await s.webhooks.enqueue({ type: 'session-started', roomId: null, sessionId: 'A', data: {} });
       const [claimed] = await claimAll(s);
       await s.webhooks.recordDelivered(claimed as ClaimedDelivery, { at: at(1), statusCode: 200, error: null });
@@ -243,22 +243,22 @@ for (const { name, open } of backends) {
     test('subscriptions: create, read, list newest first with cursors, update, delete cancels pending deliveries', async () => {
       const s = await freshStore();
       const subs = [0, 1, 2].map((i) => makeSubscription(`http://s${i}.example/hook`, i === 0 ? ['hls-started'] : null, true, at(i * 1000)));
-      for (const sub of subs) await s.webhooks.insertSubscription(sub);
-      assert.deepEqual(await s.webhooks.getSubscription(subs[0]?.id ?? ''), subs[0]);
-      const page1 = await s.webhooks.listSubscriptions({ limit: 2 });
+      for (const sub of subs) await s.webhooks.subscriptions.insert(sub);
+      assert.deepEqual(await s.webhooks.subscriptions.get(subs[0]?.id ?? ''), subs[0]);
+      const page1 = await s.webhooks.subscriptions.list({ limit: 2 });
       assert.deepEqual(page1.data.map((x) => x.id), [subs[2]?.id, subs[1]?.id]);
-      const page2 = await s.webhooks.listSubscriptions({ limit: 2, cursor: page1.nextCursor ?? '' });
+      const page2 = await s.webhooks.subscriptions.list({ limit: 2, cursor: page1.nextCursor ?? '' });
       assert.deepEqual(page2.data.map((x) => x.id), [subs[0]?.id]);
       assert.equal(page2.nextCursor, null);
 
-      const updated = await s.webhooks.updateSubscription(subs[0]?.id ?? '', { events: null, enabled: false, updatedAt: at(9000) });
+      const updated = await s.webhooks.subscriptions.update(subs[0]?.id ?? '', { events: null, enabled: false, updatedAt: at(9000) });
       assert.deepEqual([updated?.events, updated?.enabled, updated?.updatedAt, updated?.url], [null, false, at(9000), 'http://s0.example/hook']);
-      assert.equal(await s.webhooks.updateSubscription(randomUUID(), { enabled: true, updatedAt: at(9000) }), undefined);
+      assert.equal(await s.webhooks.subscriptions.update(randomUUID(), { enabled: true, updatedAt: at(9000) }), undefined);
 
       const event = await s.webhooks.enqueue({ type: 'session-started', roomId: null, sessionId: 'A', data: {} });
       assert.equal((await s.webhooks.listEventDeliveries(event.id)).length, 2);
-      assert.equal(await s.webhooks.deleteSubscription(subs[1]?.id ?? '', at(10_000)), true);
-      assert.equal(await s.webhooks.deleteSubscription(subs[1]?.id ?? '', at(10_000)), false);
+      assert.equal(await s.webhooks.subscriptions.delete(subs[1]?.id ?? '', at(10_000)), true);
+      assert.equal(await s.webhooks.subscriptions.delete(subs[1]?.id ?? '', at(10_000)), false);
       const statuses = (await s.webhooks.listEventDeliveries(event.id)).map((d) => [d.url, d.status, d.lastError]).sort();
       assert.deepEqual(statuses, [
         ['http://s1.example/hook', 'cancelled', 'subscription deleted'],
@@ -269,8 +269,8 @@ for (const { name, open } of backends) {
     test('the delivery log filters by event, status, URL and subscription, newest first, with cursors', async () => {
       const s = await freshStore();
       const sub = makeSubscription('http://a.example/hook');
-      await s.webhooks.insertSubscription(sub);
-      await s.webhooks.insertSubscription(makeSubscription('http://b.example/hook'));
+      await s.webhooks.subscriptions.insert(sub);
+      await s.webhooks.subscriptions.insert(makeSubscription('http://b.example/hook'));
       const events = [];
       for (let i = 0; i < 3; i++) {
         events.push(await s.webhooks.enqueue({ type: 'participant-left', roomId: null, sessionId: `S${i}`, data: {} }));
@@ -302,7 +302,7 @@ for (const { name, open } of backends) {
 
     test('concurrent transactions enqueueing for one session all commit (serialized per session on Postgres)', async () => {
       const s = await freshStore();
-      await s.webhooks.insertSubscription(makeSubscription('http://a.example/hook'));
+      await s.webhooks.subscriptions.insert(makeSubscription('http://a.example/hook'));
       const ids = await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
           s.transaction(async (tx) => (await tx.webhooks.enqueue({ type: 'participant-joined', roomId: null, sessionId: 'A', data: { i } })).id),

@@ -1,5 +1,5 @@
 /**
- * @module Webhook subscriptions, the event outbox and its deliveries. `enqueue` writes an event and
+ * @module The webhook outbox and its deliveries (account-wide subscriptions: `subscriptions`). `enqueue` writes an event and
  * one delivery per destination that wants it, inside the caller's transaction; the dispatcher
  * claims due deliveries (the oldest pending one of each ordering key), records each attempt, and
  * the REST API lists and redelivers them.
@@ -7,10 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import { PostgresAdapter, sql, type Kysely, type Selectable } from 'kysely';
 import type { WebhookDeliveryStatus, WebhookEnvelope, WebhookEventType } from '@atrium/protocol';
-import type { Database, WebhookDeliveriesTable, WebhookSubscriptionsTable } from './schema.js';
+import type { Database, WebhookDeliveriesTable } from './schema.js';
+import { WebhookSubscriptionRepository } from './webhook-subscription-repository.js';
 import { decodeCursor, toPage } from './cursor.js';
 
 export type { WebhookEnvelope } from '@atrium/protocol';
+export type { WebhookSubscriptionRecord } from './webhook-subscription-repository.js';
 
 export interface EnqueueInput {
   type: WebhookEventType;
@@ -18,16 +20,6 @@ export interface EnqueueInput {
   sessionId: string | null;
   data: Record<string, unknown>;
   createdAt?: string;
-}
-
-export interface WebhookSubscriptionRecord {
-  id: string;
-  url: string;
-  /** Event types sent; null means all. */
-  events: WebhookEventType[] | null;
-  enabled: boolean;
-  createdAt: string;
-  updatedAt: string;
 }
 
 export interface WebhookDeliveryRecord {
@@ -86,23 +78,9 @@ export function orderingKey(url: string, event: { sessionId: string | null; room
   return `${url}|${event.sessionId ?? event.roomId ?? 'global'}`;
 }
 
-function parseEvents(text: string | null): WebhookEventType[] | null {
-  return text === null ? null : (JSON.parse(text) as WebhookEventType[]);
-}
-
-function wants(eventsJson: string | null, type: WebhookEventType): boolean {
-  const events = parseEvents(eventsJson);
+function wants(events: string[] | null, type: WebhookEventType): boolean {
   return events === null || events.includes(type);
 }
-
-const toSubscription = (row: Selectable<WebhookSubscriptionsTable>): WebhookSubscriptionRecord => ({
-  id: row.id,
-  url: row.url,
-  events: parseEvents(row.events),
-  enabled: Boolean(row.enabled),
-  createdAt: row.created_at,
-  updatedAt: row.updated_at,
-});
 
 type DeliveryRow = Selectable<WebhookDeliveriesTable> & { type: string };
 
@@ -129,6 +107,8 @@ const enqueuedListeners = new Set<() => void>();
 
 export class WebhookRepository {
   private readonly db: Kysely<Database>;
+  /** Account-wide subscriptions (`/api/v1/webhooks`). */
+  readonly subscriptions: WebhookSubscriptionRepository;
 
   /**
    * Runs `listener` after each enqueue in this process — before the enqueuing transaction commits,
@@ -141,6 +121,7 @@ export class WebhookRepository {
 
   constructor(db: Kysely<Database>) {
     this.db = db;
+    this.subscriptions = new WebhookSubscriptionRepository(db);
   }
 
   private get postgres(): boolean {
@@ -220,16 +201,10 @@ export class WebhookRepository {
     const found = new Map<string, string | null>();
     if (roomId !== null) {
       const room = await this.db.selectFrom('rooms').select(['webhook', 'webhook_events']).where('id', '=', roomId).executeTakeFirst();
-      if (room?.webhook && wants(room.webhook_events, type)) found.set(room.webhook, null);
+      const roomEvents = room?.webhook_events ? (JSON.parse(room.webhook_events) as string[]) : null;
+      if (room?.webhook && wants(roomEvents, type)) found.set(room.webhook, null);
     }
-    const subscriptions = await this.db
-      .selectFrom('webhook_subscriptions')
-      .select(['id', 'url', 'events'])
-      .where('enabled', '=', 1)
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute();
-    for (const subscription of subscriptions) {
+    for (const subscription of await this.subscriptions.listEnabled()) {
       if (!found.has(subscription.url) && wants(subscription.events, type)) found.set(subscription.url, subscription.id);
     }
     return found;
@@ -275,29 +250,34 @@ export class WebhookRepository {
       .orderBy('d.id')
       .limit(options.limit)
       .execute();
-    const claimed: ClaimedDelivery[] = [];
-    for (const row of candidates) {
-      // Conditional on the value read, so two dispatchers never claim the same attempt.
-      const result = await this.db
-        .updateTable('webhook_deliveries')
-        .set({ next_attempt_at: options.claimUntil })
-        .where('id', '=', row.id)
-        .where('status', '=', 'pending')
-        .where('next_attempt_at', '=', row.next_attempt_at)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) continue;
-      claimed.push({
-        id: row.id,
-        eventId: row.event_id,
-        eventType: row.type as WebhookEventType,
-        url: row.url,
-        body: row.body,
-        attempts: row.attempts,
-        createdAt: row.created_at,
-        claim: options.claimUntil,
-      });
-    }
-    return claimed;
+    if (candidates.length === 0) return [];
+    // One commit for the whole batch (one fsync on SQLite instead of one per claim).
+    const claimAll = async (db: Kysely<Database>): Promise<ClaimedDelivery[]> => {
+      const claimed: ClaimedDelivery[] = [];
+      for (const row of candidates) {
+        // Conditional on the value read, so two dispatchers never claim the same attempt.
+        const result = await db
+          .updateTable('webhook_deliveries')
+          .set({ next_attempt_at: options.claimUntil })
+          .where('id', '=', row.id)
+          .where('status', '=', 'pending')
+          .where('next_attempt_at', '=', row.next_attempt_at)
+          .executeTakeFirst();
+        if (Number(result.numUpdatedRows) !== 1) continue;
+        claimed.push({
+          id: row.id,
+          eventId: row.event_id,
+          eventType: row.type as WebhookEventType,
+          url: row.url,
+          body: row.body,
+          attempts: row.attempts,
+          createdAt: row.created_at,
+          claim: options.claimUntil,
+        });
+      }
+      return claimed;
+    };
+    return this.db.isTransaction || candidates.length === 1 ? claimAll(this.db) : this.db.transaction().execute(claimAll);
   }
 
   /** Earliest `next_attempt_at` after `now` among pending deliveries (when to look again). */
@@ -447,68 +427,5 @@ export class WebhookRepository {
       })
       .execute();
     return this.getDelivery(id);
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Account-wide subscriptions
-  // -------------------------------------------------------------------------------------------
-
-  async insertSubscription(subscription: WebhookSubscriptionRecord): Promise<void> {
-    await this.db
-      .insertInto('webhook_subscriptions')
-      .values({
-        id: subscription.id,
-        url: subscription.url,
-        events: subscription.events === null ? null : JSON.stringify(subscription.events),
-        enabled: subscription.enabled ? 1 : 0,
-        created_at: subscription.createdAt,
-        updated_at: subscription.updatedAt,
-      })
-      .execute();
-  }
-
-  async getSubscription(id: string): Promise<WebhookSubscriptionRecord | undefined> {
-    const row = await this.db.selectFrom('webhook_subscriptions').selectAll().where('id', '=', id).executeTakeFirst();
-    return row && toSubscription(row);
-  }
-
-  /** Newest first. */
-  async listSubscriptions(filter: { limit: number; cursor?: string }): Promise<{ data: WebhookSubscriptionRecord[]; nextCursor: string | null }> {
-    let query = this.db.selectFrom('webhook_subscriptions').selectAll();
-    if (filter.cursor !== undefined) {
-      const { at, id } = decodeCursor(filter.cursor);
-      query = query.where((eb) => eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', id)])]));
-    }
-    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit + 1).execute();
-    return toPage(rows.map(toSubscription), filter.limit, (r) => ({ at: r.createdAt, id: r.id }));
-  }
-
-  /** Applies the given fields; undefined when the subscription does not exist. */
-  async updateSubscription(
-    id: string,
-    changes: Partial<Pick<WebhookSubscriptionRecord, 'url' | 'events' | 'enabled'>> & { updatedAt: string },
-  ): Promise<WebhookSubscriptionRecord | undefined> {
-    const row: Partial<WebhookSubscriptionsTable> = { updated_at: changes.updatedAt };
-    if (changes.url !== undefined) row.url = changes.url;
-    if (changes.events !== undefined) row.events = changes.events === null ? null : JSON.stringify(changes.events);
-    if (changes.enabled !== undefined) row.enabled = changes.enabled ? 1 : 0;
-    await this.db.updateTable('webhook_subscriptions').set(row).where('id', '=', id).execute();
-    return this.getSubscription(id);
-  }
-
-  /** Deletes the subscription and cancels its undelivered deliveries; false when it did not exist. */
-  async deleteSubscription(id: string, now: string): Promise<boolean> {
-    if (!this.db.isTransaction) {
-      return this.db.transaction().execute((trx) => new WebhookRepository(trx).deleteSubscription(id, now));
-    }
-    const result = await this.db.deleteFrom('webhook_subscriptions').where('id', '=', id).executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) return false;
-    await this.db
-      .updateTable('webhook_deliveries')
-      .set({ status: 'cancelled', last_error: 'subscription deleted', next_attempt_at: now })
-      .where('subscription_id', '=', id)
-      .where('status', '=', 'pending')
-      .execute();
-    return true;
   }
 }

@@ -143,7 +143,7 @@ export class WebhookDispatcher {
             claimUntil: new Date(now + this.timeoutMs + CLAIM_MARGIN_MS).toISOString(),
             limit: free,
           });
-          // A stale claim may be taken just as we close: hand it straight back.
+          // Closed while claiming: hand the claims straight back.
           if (!this.running) {
             await Promise.all(claimed.map((delivery) => this.webhooks.releaseClaim(delivery, new Date().toISOString())));
             break;

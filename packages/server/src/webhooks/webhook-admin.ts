@@ -49,30 +49,30 @@ export class WebhookAdmin {
   async createSubscription(body: CreateWebhookSubscriptionBody): Promise<WebhookSubscription> {
     const now = new Date().toISOString();
     const record: WebhookSubscriptionRecord = { id: randomUUID(), url: body.url, events: body.events, enabled: body.enabled, createdAt: now, updatedAt: now };
-    await this.webhooks.insertSubscription(record);
+    await this.webhooks.subscriptions.insert(record);
     return toWebhookSubscription(record);
   }
 
   async listSubscriptions(query: ListWebhookSubscriptionsQuery): Promise<{ data: WebhookSubscription[]; nextCursor: string | null }> {
-    const page = await this.webhooks.listSubscriptions(query);
+    const page = await this.webhooks.subscriptions.list(query);
     return { data: page.data.map(toWebhookSubscription), nextCursor: page.nextCursor };
   }
 
   async getSubscription(id: string): Promise<WebhookSubscription> {
-    const record = await this.webhooks.getSubscription(id);
+    const record = await this.webhooks.subscriptions.get(id);
     if (!record) throw notFound(id);
     return toWebhookSubscription(record);
   }
 
   async updateSubscription(id: string, body: UpdateWebhookSubscriptionBody): Promise<WebhookSubscription> {
-    const record = await this.webhooks.updateSubscription(id, { ...body, updatedAt: new Date().toISOString() });
+    const record = await this.webhooks.subscriptions.update(id, { ...body, updatedAt: new Date().toISOString() });
     if (!record) throw notFound(id);
     return toWebhookSubscription(record);
   }
 
   /** Deletes the subscription; its deliveries still pending are cancelled. */
   async deleteSubscription(id: string): Promise<void> {
-    if (!(await this.webhooks.deleteSubscription(id, new Date().toISOString()))) throw notFound(id);
+    if (!(await this.webhooks.subscriptions.delete(id, new Date().toISOString()))) throw notFound(id);
   }
 
   async listDeliveries(query: ListWebhookDeliveriesQuery): Promise<{ data: WebhookDelivery[]; nextCursor: string | null }> {

@@ -1,0 +1,510 @@
+/**
+ * @module The catalog of every REST route under `/api/v1`: method, path, auth, and the protocol's
+ * zod schemas of its parameters, body, answers and error codes. `openapi.ts` turns it into the
+ * OpenAPI document; `test/openapi.test.ts` checks it against the routes the server registered.
+ */
+import { z } from 'zod';
+import {
+  ErrorCode,
+  accessTokenParamsSchema,
+  accessTokenResponseSchema,
+  actionResultSchema,
+  apiKeyParamsSchema,
+  apiKeySchema,
+  createAccessTokenBodySchema,
+  createApiKeyBodySchema,
+  createRoomBodySchema,
+  createWebhookSubscriptionBodySchema,
+  createdApiKeySchema,
+  endpointMuteBodySchema,
+  endpointSelectionSchema,
+  listEndpointsQuerySchema,
+  listRoomsQuerySchema,
+  listSessionEndpointsQuerySchema,
+  listSessionsQuerySchema,
+  listWebhookDeliveriesQuerySchema,
+  listWebhookSubscriptionsQuerySchema,
+  pageSchema,
+  refreshAccessTokenBodySchema,
+  roomFieldAliases,
+  roomIdParamsSchema,
+  roomSchema,
+  sessionEndpointParamsSchema,
+  sessionEndpointSchema,
+  sessionIdParamsSchema,
+  sessionMuteBodySchema,
+  sessionSchema,
+  updateRoomBodySchema,
+  updateWebhookSubscriptionBodySchema,
+  webhookDeliveryIdParamsSchema,
+  webhookDeliverySchema,
+  webhookEventDetailSchema,
+  webhookEventIdParamsSchema,
+  webhookIdParamsSchema,
+  webhookSubscriptionSchema,
+} from '@atrium/protocol';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
+
+export interface ResponseDoc {
+  description: string;
+  /** The JSON body; a response without one (204, 101) omits it. */
+  body?: z.ZodType;
+  /** Headers worth knowing, name → description. */
+  headers?: Readonly<Record<string, string>>;
+}
+
+export interface RouteDoc {
+  method: HttpMethod;
+  /** OpenAPI style: `/api/v1/rooms/{roomId}`. */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tags: readonly string[];
+  /** `apiKey`: HTTP Basic `key:secret` or a JWT signed with the secret; `none`: no credentials. */
+  auth: 'apiKey' | 'none';
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  /** Input spellings the body also accepts (alias → canonical field), e.g. `max-endpoints`. */
+  bodyAliases?: Readonly<Record<string, string>>;
+  /** Successful answers by status. */
+  responses: Readonly<Record<number, ResponseDoc>>;
+  /**
+   * Error codes particular to this route; their statuses come from `errorStatus`. Those every
+   * route of a kind may answer are added by the document builder (`impliedErrors`).
+   */
+  errors: readonly ErrorCode[];
+}
+
+/** Tags in the order the docs page shows them. */
+export const routeTags: ReadonlyArray<{ name: string; description: string }> = [
+  { name: 'rooms', description: 'Rooms and their settings. `{roomId}` is the UUID or your `customRoomId`.' },
+  { name: 'sessions', description: 'Room sessions (one per stretch of activity in a room) and moderation actions.' },
+  { name: 'endpoints', description: 'The endpoints that joined room sessions: join/leave times, streams.' },
+  { name: 'access-tokens', description: 'Access tokens an endpoint joins with, and their refresh.' },
+  { name: 'api-keys', description: 'API keys your backend calls this API with.' },
+  { name: 'webhooks', description: 'Account-wide webhook subscriptions, the delivery log and redelivery.' },
+  { name: 'signaling', description: 'The WebSocket endpoints join and signal over (JSON-RPC 2.0).' },
+  { name: 'meta', description: 'This document.' },
+];
+
+const noContent = (description: string): ResponseDoc => ({ description });
+const json = (description: string, body: z.ZodType): ResponseDoc => ({ description, body });
+
+export const roomPage = pageSchema(roomSchema);
+export const sessionPage = pageSchema(sessionSchema);
+export const sessionEndpointPage = pageSchema(sessionEndpointSchema);
+export const apiKeyPage = pageSchema(apiKeySchema);
+export const webhookSubscriptionPage = pageSchema(webhookSubscriptionSchema);
+export const webhookDeliveryPage = pageSchema(webhookDeliverySchema);
+
+/** The body of `GET /api/v1/openapi.json`: this very document. */
+export const openApiDocumentSchema = z
+  .looseObject({ openapi: z.string().describe('The OpenAPI version, 3.1.x.') })
+  .describe('An OpenAPI 3.1 document.');
+
+const SESSION_LIVE_ERRORS = [ErrorCode.SESSION_NOT_FOUND, ErrorCode.SESSION_ENDED] as const;
+
+/** Session-wide (`/actions/{mute|unmute}`) and per-endpoint moderation, generated for both verbs. */
+function muteRoutes(action: 'mute' | 'unmute'): RouteDoc[] {
+  const Verb = action === 'mute' ? 'Mute' : 'Unmute';
+  return [
+    {
+      method: 'POST',
+      path: `/api/v1/sessions/{sessionId}/actions/${action}`,
+      operationId: `${action}Session`,
+      summary: `${Verb} endpoints of a live session`,
+      description: `${Verb}s the audio (default), video or both of every endpoint, only those in \`endpointIds\`, or all but those in \`exceptEndpointIds\`.`,
+      tags: ['sessions'],
+      auth: 'apiKey',
+      params: sessionIdParamsSchema,
+      body: sessionMuteBodySchema,
+      responses: { 200: json(`The endpoints ${action}d.`, actionResultSchema) },
+      errors: SESSION_LIVE_ERRORS,
+    },
+    {
+      method: 'POST',
+      path: `/api/v1/sessions/{sessionId}/endpoints/{endpointId}/actions/${action}`,
+      operationId: `${action}Endpoint`,
+      summary: `${Verb} one endpoint`,
+      tags: ['sessions'],
+      auth: 'apiKey',
+      params: sessionEndpointParamsSchema,
+      body: endpointMuteBodySchema,
+      responses: { 200: json(`The endpoint ${action}d.`, actionResultSchema) },
+      errors: [...SESSION_LIVE_ERRORS, ErrorCode.ENDPOINT_NOT_FOUND],
+    },
+  ];
+}
+
+export const routeCatalog: readonly RouteDoc[] = [
+  // Rooms.
+  {
+    method: 'POST',
+    path: '/api/v1/rooms',
+    operationId: 'createRoom',
+    summary: 'Create a room',
+    description:
+      'Every field is optional. The primary design\'s kebab-case spellings (`max-endpoints`, `max-duration`, …) are accepted as aliases; answers are camelCase.',
+    tags: ['rooms'],
+    auth: 'apiKey',
+    body: createRoomBodySchema,
+    bodyAliases: roomFieldAliases,
+    responses: { 201: { description: 'The room.', body: roomSchema, headers: { location: 'URL of the new room.' } } },
+    errors: [ErrorCode.ROOM_EXISTS],
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/rooms',
+    operationId: 'listRooms',
+    summary: 'List rooms',
+    description: 'Newest first, a page at a time (`nextCursor`).',
+    tags: ['rooms'],
+    auth: 'apiKey',
+    query: listRoomsQuerySchema,
+    responses: { 200: json('A page of rooms.', roomPage) },
+    errors: [],
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/rooms/{roomId}',
+    operationId: 'getRoom',
+    summary: 'Read a room',
+    tags: ['rooms'],
+    auth: 'apiKey',
+    params: roomIdParamsSchema,
+    responses: { 200: json('The room.', roomSchema) },
+    errors: [ErrorCode.ROOM_NOT_FOUND],
+  },
+  {
+    method: 'PATCH',
+    path: '/api/v1/rooms/{roomId}',
+    operationId: 'updateRoom',
+    summary: 'Change a room',
+    description: 'Give only the fields to change (at least one); `null` clears a nullable field.',
+    tags: ['rooms'],
+    auth: 'apiKey',
+    params: roomIdParamsSchema,
+    body: updateRoomBodySchema,
+    bodyAliases: roomFieldAliases,
+    responses: { 200: json('The changed room.', roomSchema) },
+    errors: [ErrorCode.ROOM_NOT_FOUND, ErrorCode.ROOM_EXISTS],
+  },
+  {
+    method: 'DELETE',
+    path: '/api/v1/rooms/{roomId}',
+    operationId: 'deleteRoom',
+    summary: 'Delete a room',
+    description: 'Ends its live session (reason `room-deleted`) first.',
+    tags: ['rooms'],
+    auth: 'apiKey',
+    params: roomIdParamsSchema,
+    responses: { 204: noContent('Deleted.') },
+    errors: [ErrorCode.ROOM_NOT_FOUND],
+  },
+
+  // Sessions and endpoints.
+  {
+    method: 'GET',
+    path: '/api/v1/sessions',
+    operationId: 'listSessions',
+    summary: 'List room sessions',
+    tags: ['sessions'],
+    auth: 'apiKey',
+    query: listSessionsQuerySchema,
+    responses: { 200: json('A page of room sessions.', sessionPage) },
+    errors: [ErrorCode.ROOM_NOT_FOUND],
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/sessions/{sessionId}',
+    operationId: 'getSession',
+    summary: 'Read a room session',
+    tags: ['sessions'],
+    auth: 'apiKey',
+    params: sessionIdParamsSchema,
+    responses: { 200: json('The room session.', sessionSchema) },
+    errors: [ErrorCode.SESSION_NOT_FOUND],
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/sessions/{sessionId}/endpoints',
+    operationId: 'listSessionEndpoints',
+    summary: 'List the endpoints of a room session',
+    tags: ['sessions', 'endpoints'],
+    auth: 'apiKey',
+    params: sessionIdParamsSchema,
+    query: listSessionEndpointsQuerySchema,
+    responses: { 200: json('A page of endpoint stays.', sessionEndpointPage) },
+    errors: [ErrorCode.SESSION_NOT_FOUND],
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/endpoints',
+    operationId: 'listEndpoints',
+    summary: 'List endpoints across room sessions',
+    tags: ['endpoints'],
+    auth: 'apiKey',
+    query: listEndpointsQuerySchema,
+    responses: { 200: json('A page of endpoint stays.', sessionEndpointPage) },
+    errors: [ErrorCode.ROOM_NOT_FOUND],
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/sessions/{sessionId}/actions/end',
+    operationId: 'endSession',
+    summary: 'End a live room session',
+    description: 'Every endpoint is removed (`onFinished` with reason `ended`).',
+    tags: ['sessions'],
+    auth: 'apiKey',
+    params: sessionIdParamsSchema,
+    responses: { 200: json('The ended room session.', sessionSchema) },
+    errors: SESSION_LIVE_ERRORS,
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/sessions/{sessionId}/actions/kick',
+    operationId: 'kickSession',
+    summary: 'Remove endpoints from a live room session',
+    description:
+      'Removes every endpoint, only those in `endpointIds`, or all but those in `exceptEndpointIds`. A session left empty ends (`all-removed`).',
+    tags: ['sessions'],
+    auth: 'apiKey',
+    params: sessionIdParamsSchema,
+    body: endpointSelectionSchema,
+    responses: { 200: json('The endpoints removed.', actionResultSchema) },
+    errors: SESSION_LIVE_ERRORS,
+  },
+  ...muteRoutes('mute'),
+  ...muteRoutes('unmute'),
+  {
+    method: 'POST',
+    path: '/api/v1/sessions/{sessionId}/endpoints/{endpointId}/actions/kick',
+    operationId: 'kickEndpoint',
+    summary: 'Remove one endpoint from a live room session',
+    tags: ['sessions'],
+    auth: 'apiKey',
+    params: sessionEndpointParamsSchema,
+    responses: { 200: json('The endpoint removed.', actionResultSchema) },
+    errors: [...SESSION_LIVE_ERRORS, ErrorCode.ENDPOINT_NOT_FOUND],
+  },
+
+  // Access tokens.
+  {
+    method: 'POST',
+    path: '/api/v1/endpoints/{endpointId}/access-tokens',
+    operationId: 'createAccessToken',
+    summary: 'Mint an access token for an endpoint',
+    description:
+      'Admits `endpointId` to one room, named by `roomId` or `roomName` (a missing named room is created when the server auto-creates rooms). Answers a refresh token too.',
+    tags: ['access-tokens'],
+    auth: 'apiKey',
+    params: accessTokenParamsSchema,
+    body: createAccessTokenBodySchema,
+    responses: { 201: json('The access token and its refresh token.', accessTokenResponseSchema) },
+    errors: [ErrorCode.ROOM_NOT_FOUND],
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/access-tokens/refresh',
+    operationId: 'refreshAccessToken',
+    summary: 'Exchange a refresh token for a new access token',
+    description:
+      'No API key: the refresh token is the credential, so a browser may call this (CORS allows any origin). Each refresh token works once; presenting a used one revokes its whole family.',
+    tags: ['access-tokens'],
+    auth: 'none',
+    body: refreshAccessTokenBodySchema,
+    responses: { 201: json('A new access token and refresh token.', accessTokenResponseSchema) },
+    errors: [ErrorCode.TOKEN_INVALID, ErrorCode.TOKEN_EXPIRED, ErrorCode.TOKEN_REVOKED, ErrorCode.ROOM_NOT_FOUND],
+  },
+  {
+    method: 'OPTIONS',
+    path: '/api/v1/access-tokens/refresh',
+    operationId: 'refreshAccessTokenPreflight',
+    summary: 'CORS preflight of the refresh',
+    tags: ['access-tokens'],
+    auth: 'none',
+    responses: {
+      204: {
+        description: 'POST with a JSON body is allowed from any origin.',
+        headers: {
+          'access-control-allow-origin': '`*`',
+          'access-control-allow-methods': '`POST`',
+          'access-control-allow-headers': '`content-type`',
+          'access-control-max-age': 'Seconds a browser may cache this answer.',
+        },
+      },
+    },
+    errors: [],
+  },
+
+  // API keys.
+  {
+    method: 'POST',
+    path: '/api/v1/api-keys',
+    operationId: 'createApiKey',
+    summary: 'Create an API key',
+    description: 'The answer is the only time the secret is shown.',
+    tags: ['api-keys'],
+    auth: 'apiKey',
+    body: createApiKeyBodySchema,
+    responses: { 201: json('The key and its secret.', createdApiKeySchema) },
+    errors: [],
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/api-keys',
+    operationId: 'listApiKeys',
+    summary: 'List API keys',
+    description: 'Revoked keys included (`revokedAt`); never secrets.',
+    tags: ['api-keys'],
+    auth: 'apiKey',
+    responses: { 200: json('Every key, in one page.', apiKeyPage) },
+    errors: [],
+  },
+  {
+    method: 'DELETE',
+    path: '/api/v1/api-keys/{key}',
+    operationId: 'revokeApiKey',
+    summary: 'Revoke an API key',
+    description: 'Takes effect at once, for the key and every access and refresh token it issued. The last active key cannot be revoked.',
+    tags: ['api-keys'],
+    auth: 'apiKey',
+    params: apiKeyParamsSchema,
+    responses: { 204: noContent('Revoked.') },
+    errors: [ErrorCode.API_KEY_NOT_FOUND, ErrorCode.LAST_API_KEY],
+  },
+
+  // Webhooks.
+  {
+    method: 'POST',
+    path: '/api/v1/webhooks',
+    operationId: 'createWebhookSubscription',
+    summary: 'Subscribe a URL to webhook events',
+    tags: ['webhooks'],
+    auth: 'apiKey',
+    body: createWebhookSubscriptionBodySchema,
+    responses: {
+      201: { description: 'The subscription.', body: webhookSubscriptionSchema, headers: { location: 'URL of the new subscription.' } },
+    },
+    errors: [],
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/webhooks',
+    operationId: 'listWebhookSubscriptions',
+    summary: 'List webhook subscriptions',
+    tags: ['webhooks'],
+    auth: 'apiKey',
+    query: listWebhookSubscriptionsQuerySchema,
+    responses: { 200: json('A page of subscriptions.', webhookSubscriptionPage) },
+    errors: [],
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/webhooks/{webhookId}',
+    operationId: 'getWebhookSubscription',
+    summary: 'Read a webhook subscription',
+    tags: ['webhooks'],
+    auth: 'apiKey',
+    params: webhookIdParamsSchema,
+    responses: { 200: json('The subscription.', webhookSubscriptionSchema) },
+    errors: [ErrorCode.WEBHOOK_NOT_FOUND],
+  },
+  {
+    method: 'PATCH',
+    path: '/api/v1/webhooks/{webhookId}',
+    operationId: 'updateWebhookSubscription',
+    summary: 'Change a webhook subscription',
+    tags: ['webhooks'],
+    auth: 'apiKey',
+    params: webhookIdParamsSchema,
+    body: updateWebhookSubscriptionBodySchema,
+    responses: { 200: json('The changed subscription.', webhookSubscriptionSchema) },
+    errors: [ErrorCode.WEBHOOK_NOT_FOUND],
+  },
+  {
+    method: 'DELETE',
+    path: '/api/v1/webhooks/{webhookId}',
+    operationId: 'deleteWebhookSubscription',
+    summary: 'Delete a webhook subscription',
+    description: 'Its deliveries still pending are cancelled.',
+    tags: ['webhooks'],
+    auth: 'apiKey',
+    params: webhookIdParamsSchema,
+    responses: { 204: noContent('Deleted.') },
+    errors: [ErrorCode.WEBHOOK_NOT_FOUND],
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/webhooks/deliveries',
+    operationId: 'listWebhookDeliveries',
+    summary: 'The webhook delivery log',
+    description: 'One delivery per event and URL (room webhook or subscription), newest first.',
+    tags: ['webhooks'],
+    auth: 'apiKey',
+    query: listWebhookDeliveriesQuerySchema,
+    responses: { 200: json('A page of deliveries.', webhookDeliveryPage) },
+    errors: [],
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/webhooks/deliveries/{deliveryId}',
+    operationId: 'getWebhookDelivery',
+    summary: 'Read a webhook delivery',
+    tags: ['webhooks'],
+    auth: 'apiKey',
+    params: webhookDeliveryIdParamsSchema,
+    responses: { 200: json('The delivery.', webhookDeliverySchema) },
+    errors: [ErrorCode.DELIVERY_NOT_FOUND],
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/webhooks/deliveries/{deliveryId}/redeliver',
+    operationId: 'redeliverWebhook',
+    summary: 'Send a delivery again',
+    description: 'The same envelope (same event `id`) is queued for the same URL.',
+    tags: ['webhooks'],
+    auth: 'apiKey',
+    params: webhookDeliveryIdParamsSchema,
+    responses: { 202: json('The delivery, pending again.', webhookDeliverySchema) },
+    errors: [ErrorCode.DELIVERY_NOT_FOUND],
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/webhooks/events/{eventId}',
+    operationId: 'getWebhookEvent',
+    summary: 'Read an event and its deliveries',
+    tags: ['webhooks'],
+    auth: 'apiKey',
+    params: webhookEventIdParamsSchema,
+    responses: { 200: json('The envelope as delivered, and where it went.', webhookEventDetailSchema) },
+    errors: [ErrorCode.WEBHOOK_EVENT_NOT_FOUND],
+  },
+
+  // Signaling and this document.
+  {
+    method: 'GET',
+    path: '/api/v1/signal',
+    operationId: 'signal',
+    summary: 'Signaling WebSocket',
+    description:
+      'Upgrade to a WebSocket carrying JSON-RPC 2.0: `join {roomId, token}` first (the access token is the credential), then `publish`, `subscribe`, … Every message is defined in `packages/protocol/src/signaling.ts`. A GET without an upgrade answers 404.',
+    tags: ['signaling'],
+    auth: 'none',
+    responses: { 101: noContent('Switching Protocols: the signaling WebSocket.') },
+    errors: [],
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/openapi.json',
+    operationId: 'getOpenApiDocument',
+    summary: 'This OpenAPI document',
+    tags: ['meta'],
+    auth: 'none',
+    responses: { 200: json('The OpenAPI 3.1 document of this API.', openApiDocumentSchema) },
+    errors: [],
+  },
+];
