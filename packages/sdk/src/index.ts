@@ -47,4 +47,6 @@ export { Subscription, type SubscriptionEvents } from './subscription.js';
 export { LocalStream, LocalTrack } from './local-stream.js';
 export { ConnectionError, ConnectionErrorReason, RequestError } from './errors.js';
 export type { WebRtcImplementation, WebSocketConstructor } from './environment.js';
+export { LayoutRenderer, LayoutClass, type LayoutRendererOptions } from './layout-renderer.js';
+export type { VideoLayoutLayer, VideoPosition, VideoPositions } from '@atrium/protocol';
 export type { FinishReason, LeaveReason, StreamInfo, TrackInfo, TrackKind } from '@atrium/protocol';
