@@ -61,6 +61,7 @@ before(async () => {
       setInterval(paint, 50);
       streams[`${id}:camera`] = canvas.captureStream(20);
     }
+    (window as unknown as { streams: Record<string, MediaStream> }).streams = streams;
     const sdk = (window as unknown as { AtriumSdk: typeof import('../packages/sdk/src/index.js') }).AtriumSdk;
     const root = document.getElementById('root');
     if (!root) throw new Error('no root');
@@ -184,12 +185,24 @@ test('re-layout moves the same video elements; a left member is removed; backgro
   assert.equal(highlight[0]?.memberId, 'blue');
 });
 
-test('a video-muted member shows the placeholder; destroy() leaves the root empty', async () => {
+test('a video-muted or not yet available stream shows the placeholder; refresh() attaches late media; destroy() leaves the root empty', async () => {
   const members = [member('red', 0), member('green', 1, { videoMuted: true, name: '' })];
   const layers = computeLayout('2x1', members, {}, CANVAS);
   await render(layers);
   await assertTiles(layers, (id) => (id === 'green' ? PLACEHOLDER : (COLOURS[id] as Rgb)));
   assert.equal(await page.evaluate(() => document.querySelector('[data-member-id="green"]')?.getAttribute('data-video-muted')), 'true');
+
+  // A stream whose media arrives after the layout: placeholder first, its video after refresh().
+  const withLate = computeLayout('2x1', [member('red', 0), member('late', 1, { name: '' })], {}, CANVAS);
+  await render(withLate);
+  await assertTiles(withLate, (id) => (id === 'late' ? PLACEHOLDER : (COLOURS[id] as Rgb)));
+  await page.evaluate(() => {
+    const w = window as unknown as { streams: Record<string, MediaStream>; renderer: PageRenderer & { refresh(): void } };
+    const blue = w.streams['blue:camera'];
+    if (blue) w.streams['late:camera'] = blue;
+    w.renderer.refresh();
+  });
+  await assertTiles(withLate, (id) => (id === 'late' ? (COLOURS.blue as Rgb) : (COLOURS[id] as Rgb)));
 
   await page.evaluate(() => (window as unknown as { renderer: PageRenderer }).renderer.destroy());
   assert.equal(await page.evaluate(() => document.getElementById('root')?.childElementCount), 0);
