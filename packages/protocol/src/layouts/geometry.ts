@@ -92,7 +92,7 @@ export function bestGrid(count: number, canvas: LayoutCanvas): [cols: number, ro
 }
 
 function slots(kind: 'reserved' | 'standard', rects: Rect[], first = 1): LayoutSlot[] {
-  return rects.map((rect, i) => ({ reservation: `${kind}-${first + i}`, ...rect, zIndex: 0 }));
+  return rects.map(({ x, y, width, height }, i) => ({ reservation: `${kind}-${first + i}`, x, y, width, height, zIndex: 0 }));
 }
 
 function responsiveGrid(count: number, canvas: LayoutCanvas): LayoutSlot[] {
