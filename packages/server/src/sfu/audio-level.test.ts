@@ -122,7 +122,13 @@ describe('AudioLevelMonitor', () => {
     assert.deepEqual(changes, [true, false, true]);
     assert.equal(sensitivityToThreshold(30), -36);
     assert.equal(sensitivityToThreshold(150), -120);
+    let closed = 0;
+    monitor.on('close', () => closed++);
     monitor.close();
+    monitor.close();
+    assert.equal(closed, 1, 'close is idempotent');
+    audio.send(SILENCE_DBOV, 2000);
+    assert.equal(monitor.talking, true, 'a closed monitor reads nothing');
   });
 
   test('packets without the extension, late packets and repeated timestamps are ignored', () => {

@@ -50,6 +50,8 @@ export interface AudioLevelOptions {
 export type AudioLevelEvents = {
   /** The track started (true) or stopped (false) talking. */
   talking: [talking: boolean];
+  /** Closed: it reads no more packets and emits nothing more. */
+  close: [];
 };
 
 /** Frame length assumed for the first packet and after a timestamp jump (ms). */
@@ -175,6 +177,7 @@ export class AudioLevelMonitor extends TypedEmitter<AudioLevelEvents> implements
     this.closed_ = true;
     clearTimeout(this.silenceTimer);
     this.detach?.();
+    this.emit('close');
     this.removeAllListeners();
   }
 
