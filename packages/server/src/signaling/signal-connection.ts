@@ -16,6 +16,7 @@ import {
   signalMethods,
   validationError,
   type FinishReason,
+  type Permission,
   type SignalMethod,
   type SignalNotification,
   type SignalNotificationParams,
@@ -25,6 +26,8 @@ import type { Endpoint, EndpointConnection } from '../rtc/endpoint.js';
 import type { RoomSession } from '../rtc/room-session.js';
 import type { SessionManager } from '../service/session-manager.js';
 import type { AccessTokens } from '../auth/access-tokens.js';
+import { checkPermissions, requiredPermissions } from './permission-check.js';
+import { handleRoomSessionCall, roomSessionCallNames } from './room-session-calls.js';
 
 /** WebSocket close codes we use (4000-4999 are the application's). */
 export const SignalCloseCode = {
@@ -36,7 +39,7 @@ export const SignalCloseCode = {
 
 const JOIN_TIMEOUT_MS = 15_000;
 
-type Joined = { session: RoomSession; endpoint: Endpoint };
+type Joined = { session: RoomSession; endpoint: Endpoint; permissions: readonly Permission[] };
 
 export class SignalConnection implements EndpointConnection {
   private readonly socket: WebSocket;
@@ -47,6 +50,8 @@ export class SignalConnection implements EndpointConnection {
   private closed = false;
   /** Set by `leave`: after its reply is sent, tell the client and close. */
   private finishAfterReply = false;
+  /** Work to run once the current reply is sent (e.g. ending the session after removeAllMembers). */
+  private afterReply: Array<() => void> = [];
   private readonly joinTimer: NodeJS.Timeout;
   private readonly tokens: AccessTokens;
   /** Removes the endpoint when its access token expires without a `token.refresh`. */
@@ -113,11 +118,13 @@ export class SignalConnection implements EndpointConnection {
     try {
       const result = await this.dispatch(method as SignalMethod, params);
       this.send({ jsonrpc: '2.0', id, result });
+      for (const action of this.afterReply.splice(0)) action();
       if (this.finishAfterReply) {
         this.notify('room.finished', { reason: 'left' });
         this.socket.close(SignalCloseCode.NORMAL, 'left');
       }
     } catch (error) {
+      this.afterReply = [];
       this.sendError(id, error);
       // A refused join closes the socket; a second join racing the first does not.
       if (method === 'join' && !this.joined && !AtriumError.is(error, ErrorCode.ALREADY_JOINED)) {
@@ -131,8 +138,21 @@ export class SignalConnection implements EndpointConnection {
     if (!parsed.success) throw validationError(parsed.error, `${method} params`);
     const params = parsed.data;
     if (method === 'join') return (await this.join(params as { roomId: string; token: string })) as SignalResult<M>;
-    const { session, endpoint } = this.requireJoined();
+    const { session, endpoint, permissions } = this.requireJoined();
     const self = endpoint.id;
+    checkPermissions(
+      permissions,
+      requiredPermissions(method, params, self, { publishedTags: [...endpoint.streams.keys()] }),
+      method,
+    );
+    if (roomSessionCallNames.has(method)) {
+      return handleRoomSessionCall(method, params, {
+        session,
+        self,
+        permissions,
+        afterReply: (action) => this.afterReply.push(action),
+      });
+    }
     switch (method) {
       case 'publish': {
         const p = params as { tag: string; sdp: string };
@@ -177,12 +197,12 @@ export class SignalConnection implements EndpointConnection {
     if (this.joined || this.joining) throw new AtriumError(ErrorCode.ALREADY_JOINED, 'this connection already joined');
     this.joining = true;
     try {
-      const { room, session, endpoint } = await this.sessions.join(params.roomId, params.token, this);
+      const { room, session, endpoint, permissions } = await this.sessions.join(params.roomId, params.token, this);
       if (this.closed) {
         session.leave(endpoint.id, 'disconnected');
         throw new AtriumError(ErrorCode.NOT_JOINED, 'the connection closed while joining');
       }
-      this.joined = { session, endpoint };
+      this.joined = { session, endpoint, permissions };
       clearTimeout(this.joinTimer);
       this.expireAt(tokenExpiry(params.token));
       this.log.info({ roomId: room.id, sessionId: session.id, endpointId: endpoint.id }, 'endpoint joined');
@@ -190,6 +210,7 @@ export class SignalConnection implements EndpointConnection {
         room: { id: room.id, title: room.title, sessionId: session.id },
         endpoint: endpoint.info(),
         endpoints: session.listEndpoints().filter((e) => e !== endpoint).map((e) => e.info()),
+        state: session.joinedState(endpoint.id),
       };
     } finally {
       this.joining = false;
@@ -205,6 +226,8 @@ export class SignalConnection implements EndpointConnection {
       throw new AtriumError(ErrorCode.TOKEN_INVALID, 'the access token is for another room or endpoint');
     }
     this.expireAt(claims.exp);
+    // A new token may carry other permissions: they apply from now on.
+    joined.permissions = claims.permissions;
     return { expiresAt: new Date(claims.exp * 1000).toISOString() };
   }
 
