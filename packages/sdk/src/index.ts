@@ -23,6 +23,8 @@ export interface JoinOptions extends TokenRefreshOptions {
   wrtc?: WebRtcImplementation;
   /** A WebSocket constructor when the environment has none (Node < 22 uses the `ws` package). */
   WebSocket?: WebSocketConstructor;
+  /** Where remote media elements live (the layout renderer's root): output volume and speaker apply to them. */
+  rootElement?: HTMLElement;
 }
 
 /** Joins the room with an access token minted by your backend. */
@@ -36,11 +38,43 @@ export async function join(
     throw new ConnectionError(ConnectionErrorReason.Unsupported, 'no page origin: pass { url } to join()');
   }
   const env = await resolveEnvironment(options);
-  const room = await Room.connect(env, url, roomId, accessToken, { refreshToken: options.refreshToken, fetch: options.fetch });
+  const room = await Room.connect(
+    env,
+    url,
+    roomId,
+    accessToken,
+    { refreshToken: options.refreshToken, fetch: options.fetch },
+    options.rootElement ?? null,
+  );
   return { room, endpoint: room.localEndpoint };
 }
 
-export { Room, RoomEvent, LocalEndpoint, type RoomEvents, type TokenRefreshOptions } from './room.js';
+export {
+  Room,
+  RoomEvent,
+  LocalEndpoint,
+  type RoomEvents,
+  type TokenRefreshOptions,
+  type LayoutChangedEvent,
+  type EgressEntity,
+  type RoomLeftEvent,
+} from './room.js';
+export { LocalSource, type RoomSessionDevice, type RoomSessionScreenShare, type LocalSourceEvents } from './local-source.js';
+export type {
+  ChatMessageEvent,
+  MemberJoinedEvent,
+  MemberLeftEvent,
+  MemberMediaEvent,
+  MemberState,
+  MemberTalkingEvent,
+  MemberUpdatedEvent,
+  Meta,
+  RoomJoinedEvent,
+  RoomState,
+  RoomUpdatedEvent,
+  VideoPosition,
+  VideoPositions,
+} from '@atrium/protocol';
 export type { TokenRefreshedEvent } from './token-refresher.js';
 export { RemoteEndpoint, RemoteTrack, type RemoteTrackEvents } from './remote-endpoint.js';
 export { Subscription, type SubscriptionEvents } from './subscription.js';
