@@ -232,3 +232,26 @@ describe('room session media enforced by the SFU', () => {
     }
   });
 });
+
+test('join({audio, video, stream}) publishes the camera at once (the reference constructor options)', async () => {
+  const created = await t.createRoom();
+  const alice = await enter(created.id, 'alice');
+  const seen = next(alice, 'stream.published');
+  const { room: bob } = await join(created.id, await t.token('bob', created.id), {
+    url: t.url,
+    wrtc: wrtcImpl,
+    audio: true,
+    video: true,
+    stream: camera().stream,
+    iceServers: [],
+  });
+  try {
+    const [endpoint, stream] = await seen;
+    assert.equal(endpoint.id, 'bob');
+    assert.equal(stream.tag, 'camera');
+    assert.ok(bob.localAudioTrack && bob.localVideoTrack);
+  } finally {
+    await alice.leave();
+    await bob.leave();
+  }
+});

@@ -15,6 +15,7 @@
 import { resolveEnvironment, type WebRtcImplementation, type WebSocketConstructor } from './environment.js';
 import { ConnectionError, ConnectionErrorReason } from './errors.js';
 import { Room, type LocalEndpoint, type TokenRefreshOptions } from './room.js';
+import { userMedia } from './local-source.js';
 
 export interface JoinOptions extends TokenRefreshOptions {
   /** Base URL of the Atrium server; defaults to the page's origin. */
@@ -25,6 +26,18 @@ export interface JoinOptions extends TokenRefreshOptions {
   WebSocket?: WebSocketConstructor;
   /** Where remote media elements live (the layout renderer's root): output volume and speaker apply to them. */
   rootElement?: HTMLElement;
+  /** ICE servers for the peer connections to the SFU. */
+  iceServers?: RTCIceServer[];
+  /** Output device for remote audio. */
+  speakerId?: string;
+  /**
+   * Publish the camera and/or microphone as stream `camera` right after joining (the reference's
+   * `audio`/`video` options; constraints or true). Off by default: call `room.publish` yourself.
+   */
+  audio?: boolean | MediaTrackConstraints;
+  video?: boolean | MediaTrackConstraints;
+  /** With `audio`/`video`: publish this MediaStream instead of asking `getUserMedia` (Node, canvas). */
+  stream?: MediaStream;
 }
 
 /** Joins the room with an access token minted by your backend. */
@@ -44,8 +57,22 @@ export async function join(
     roomId,
     accessToken,
     { refreshToken: options.refreshToken, fetch: options.fetch },
-    options.rootElement ?? null,
+    {
+      ...(options.rootElement ? { rootElement: options.rootElement } : {}),
+      ...(options.iceServers ? { iceServers: options.iceServers } : {}),
+      ...(options.speakerId ? { speakerId: options.speakerId } : {}),
+    },
   );
+  const audio = options.audio ?? false;
+  const video = options.video ?? false;
+  if (audio !== false || video !== false) {
+    try {
+      await room.publish('camera', options.stream ?? (await userMedia({ audio, video })));
+    } catch (error) {
+      await room.leave();
+      throw error;
+    }
+  }
   return { room, endpoint: room.localEndpoint };
 }
 
@@ -58,6 +85,7 @@ export {
   type LayoutChangedEvent,
   type EgressEntity,
   type RoomLeftEvent,
+  type RoomMediaOptions,
 } from './room.js';
 export { LocalSource, type RoomSessionDevice, type RoomSessionScreenShare, type LocalSourceEvents } from './local-source.js';
 export type {

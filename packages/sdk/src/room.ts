@@ -63,6 +63,16 @@ export interface RoomLeftEvent {
   reason: FinishReason;
 }
 
+/** Media settings of a room (the reference's constructor options; see `JoinOptions`). */
+export interface RoomMediaOptions {
+  /** Where remote media elements live: output volume and the speaker apply to them. */
+  rootElement?: HTMLElement;
+  /** ICE servers for every peer connection to the SFU (none by default: the SFU is reachable directly). */
+  iceServers?: RTCIceServer[];
+  /** Output device for remote audio (see `updateSpeaker`). */
+  speakerId?: string;
+}
+
 /** Room events, for `room.on(RoomEvent.X, …)`. */
 export const RoomEvent = {
   /** Another endpoint joined: `(endpoint)`. */
@@ -189,10 +199,13 @@ export class Room extends TypedEmitter<RoomEvents> {
   private readonly sources = new Map<string, LocalSource>();
   private readonly rootElement: HTMLElement | null;
   private speakerId_: string | null = null;
+  private readonly iceServers: RTCIceServer[];
 
-  private constructor(env: Environment, signal: SignalClient, joined: SignalResult<'join'>, rootElement: HTMLElement | null) {
+  private constructor(env: Environment, signal: SignalClient, joined: SignalResult<'join'>, media: RoomMediaOptions) {
     super();
-    this.rootElement = rootElement;
+    this.rootElement = media.rootElement ?? null;
+    this.iceServers = media.iceServers ?? [];
+    this.speakerId_ = media.speakerId ?? null;
     this.joinedEvent = joined.state;
     this.memberList = new MemberList(joined.state);
     this.env = env;
@@ -217,12 +230,12 @@ export class Room extends TypedEmitter<RoomEvents> {
     roomId: string,
     token: string,
     refresh: TokenRefreshOptions = {},
-    rootElement: HTMLElement | null = null,
+    media: RoomMediaOptions = {},
   ): Promise<Room> {
     const signal = await SignalClient.connect(url, env.WebSocket, SIGNAL_PATH);
     try {
       const joined = await signal.request('join', { roomId, token });
-      const room = new Room(env, signal, joined, rootElement);
+      const room = new Room(env, signal, joined, media);
       if (refresh.refreshToken !== undefined) room.startRefreshing(url, token, refresh.refreshToken, refresh.fetch);
       return room;
     } catch (error) {
@@ -259,7 +272,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   /** Publishes a MediaStream (at most one audio and one video track) under `tag`. */
   async publish(tag: string, mediaStream: MediaStream): Promise<LocalStream> {
     this.assertActive();
-    const pc = new this.env.RTCPeerConnection({ iceServers: [] });
+    const pc = new this.env.RTCPeerConnection({ iceServers: this.iceServers });
     try {
       for (const track of mediaStream.getTracks()) {
         pc.addTransceiver(track, { direction: 'sendonly', streams: [mediaStream] });
@@ -296,7 +309,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.assertActive();
     const offer = await this.signal.request('subscribe', { endpointId, tag });
     const endpoint = this.endpointsById.get(endpointId);
-    const pc = new this.env.RTCPeerConnection({ iceServers: [] });
+    const pc = new this.env.RTCPeerConnection({ iceServers: this.iceServers });
     const mediaStream = new this.env.MediaStream();
     const tracks = endpoint?.tracksOf(tag) ?? [];
     pc.addEventListener('track', (event: RTCTrackEvent) => {
