@@ -89,6 +89,8 @@ describe('room session state and events (Node SDK)', () => {
     assert.equal(event.reason, 'left');
     assert.deepEqual(lists.at(-1)?.members.map((m) => m.id), ['alice']);
     assert.deepEqual(alice.members.map((m) => m.id), ['alice']);
+    // A listener attached long after joining still gets room.joined (once).
+    assert.equal((await next(alice, 'room.joined')).member_id, 'alice');
     await alice.leave();
   });
 

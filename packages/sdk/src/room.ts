@@ -6,6 +6,7 @@ import {
   SIGNAL_PATH,
   TypedEmitter,
   type ChatMessageEvent,
+  type Listener,
   type EndpointInfo,
   type FinishReason,
   type LeaveReason,
@@ -199,6 +200,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   private readonly sources = new Map<string, LocalSource>();
   private readonly rootElement: HTMLElement | null;
   private speakerId_: string | null = null;
+  private joinedEmitted = false;
   private readonly iceServers: RTCIceServer[];
 
   private constructor(env: Environment, signal: SignalClient, joined: SignalResult<'join'>, media: RoomMediaOptions) {
@@ -217,10 +219,21 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.trackControl = { setPaused: (endpointId, tag, kind, paused) => this.setTrackPaused(endpointId, tag, kind, paused) };
     for (const info of joined.endpoints) this.endpointsById.set(info.id, new RemoteEndpoint(info, this.trackControl));
     this.listen();
-    // After `join()` resolves and the caller attached its listeners.
+    // After `join()` resolves and the caller attached its listeners; later listeners get it replayed.
     setTimeout(() => {
+      this.joinedEmitted = true;
       if (!this.finished_) this.emit('room.joined', this.joinedEvent);
     }, 0);
+  }
+
+  /** Attaches a listener; a `room.joined` listener attached after the event still receives it once. */
+  override on<E extends keyof RoomEvents>(event: E, listener: Listener<RoomEvents[E]>): this {
+    super.on(event, listener);
+    if (event === 'room.joined' && this.joinedEmitted && !this.finished_) {
+      const joined = listener as Listener<RoomEvents['room.joined']>;
+      queueMicrotask(() => joined(this.joinedEvent));
+    }
+    return this;
   }
 
   /** @internal Opens signaling and joins; used by `join()`. */
