@@ -6,10 +6,7 @@ import { randomUUID } from 'node:crypto';
 import {
   AtriumError,
   ErrorCode,
-  MAX_CHAT_MESSAGE_BYTES,
-  MAX_META_BYTES,
   TypedEmitter,
-  jsonByteLength,
   layoutNames,
   memberUpdatableFields,
   type ChatMessageEvent,
@@ -30,6 +27,7 @@ import {
   type TrackKind,
 } from '@atrium/protocol';
 import type { Sfu } from '../sfu/sfu.js';
+import { RoomSettings, applyMetaChange, checkChatMessage, type MetaChange } from './room-settings.js';
 import { Endpoint, type EndpointConnection, type PublishedStream, type Subscription } from './endpoint.js';
 
 export interface RoomSessionOptions {
@@ -115,29 +113,11 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
   private readonly autoCloseTimer: NodeJS.Timeout | undefined;
   private ended_ = false;
   /** Room state beyond the endpoints (the reference's room entity). */
-  private readonly roomSettings: {
-    layoutName: string;
-    positions: Map<string, VideoPosition>;
-    locked: boolean;
-    hideVideoMuted: boolean;
-    recording: boolean;
-    streaming: boolean;
-    chatEnabled: boolean;
-    meta: Meta;
-  };
+  private readonly roomSettings: RoomSettings;
 
   constructor(options: RoomSessionOptions, sfu: Sfu) {
     super();
-    this.roomSettings = {
-      layoutName: options.layout ?? 'grid-responsive',
-      positions: new Map(),
-      locked: false,
-      hideVideoMuted: false,
-      recording: false,
-      streaming: false,
-      chatEnabled: options.enableChat ?? true,
-      meta: {},
-    };
+    this.roomSettings = new RoomSettings(options);
     this.id = options.id ?? randomUUID();
     this.options = options;
     this.roomId = options.roomId;
@@ -506,11 +486,7 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
   /** Sends a chat message to everyone, or to `to` (and back to the sender). */
   sendChat(fromId: string, content: string | Record<string, unknown>, to?: string): { id: string; sent_at: string } {
     const from = this.requireEndpoint(fromId);
-    if (!this.roomSettings.chatEnabled) throw new AtriumError(ErrorCode.CHAT_DISABLED, 'chat is disabled in this room');
-    const size = typeof content === 'string' ? new TextEncoder().encode(content).length : jsonByteLength(content);
-    if (size > MAX_CHAT_MESSAGE_BYTES) {
-      throw new AtriumError(ErrorCode.MESSAGE_TOO_LARGE, `a chat message may have at most ${MAX_CHAT_MESSAGE_BYTES} bytes (this one has ${size})`);
-    }
+    checkChatMessage(this.roomSettings, content);
     const recipient = to === undefined ? undefined : this.requireMember(to);
     const message: ChatMessageEvent = {
       ...this.ref(),
@@ -535,24 +511,7 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
   }
 
   roomState(): RoomState {
-    const r = this.roomSettings;
-    return {
-      ...this.ref(),
-      name: this.title ?? this.roomId,
-      event_channel: `room.${this.id}`,
-      layout_name: r.layoutName,
-      positions: Object.fromEntries(r.positions),
-      locked: r.locked,
-      hide_video_muted: r.hideVideoMuted,
-      recording: r.recording,
-      streaming: r.streaming,
-      logos_visible: false,
-      blind_mode: false,
-      silent_mode: false,
-      meeting_mode: false,
-      chat_enabled: r.chatEnabled,
-      meta: r.meta,
-    };
+    return this.roomSettings.toState({ roomId: this.roomId, sessionId: this.id, name: this.title ?? this.roomId });
   }
 
   /** What the SDK emits as `room.joined` for `endpointId`. */
@@ -716,20 +675,3 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
   }
 }
 
-/** A metadata change: replace it all, merge keys in, or delete keys. */
-export type MetaChange = { set: Meta } | { update: Meta } | { delete: string[] };
-
-function applyMetaChange(current: Meta, change: MetaChange, what: 'room' | 'member'): Meta {
-  let next: Meta;
-  if ('set' in change) next = { ...change.set };
-  else if ('update' in change) next = { ...current, ...change.update };
-  else {
-    next = { ...current };
-    for (const key of change.delete) delete next[key];
-  }
-  const size = jsonByteLength(next);
-  if (size > MAX_META_BYTES) {
-    throw new AtriumError(ErrorCode.META_TOO_LARGE, `${what} metadata may have at most ${MAX_META_BYTES} bytes of JSON (it would have ${size})`);
-  }
-  return next;
-}
