@@ -295,6 +295,21 @@ describe('room-session calls and their permissions', () => {
     });
   }
 
+  test('a new token given with token.refresh brings its permissions', async () => {
+    const { caller, target, session } = await setUp([]);
+    try {
+      const denied = await caller.request('member.audioMute', { memberId: 'target' });
+      assert.equal(denied.error?.data?.code, 'PERMISSION_DENIED');
+      const roomId = session.roomId;
+      await caller.call('token.refresh', { token: await t.token('caller', roomId, { permissions: ['room.member.audio_mute'] }) });
+      await caller.call('member.audioMute', { memberId: 'target' });
+      assert.equal(member(session, 'target').audio_muted, true);
+    } finally {
+      await caller.close();
+      await target.close();
+    }
+  });
+
   test('reads and chat need no permission: being in the room is enough', async () => {
     const { caller, target } = await setUp([]);
     try {
