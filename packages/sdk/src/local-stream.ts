@@ -93,7 +93,8 @@ export class LocalStream {
   async replaceTrack(track: MediaStreamTrack, options: { keepOld?: boolean } = {}): Promise<MediaStreamTrack> {
     const kind: TrackKind = track.kind === 'audio' ? 'audio' : 'video';
     const local = this.track(kind);
-    const sender = this.pc.getSenders().find((s) => s.track?.kind === kind || (s.track === null && local !== undefined));
+    const senders = this.pc.getSenders();
+    const sender = senders.find((s) => s.track !== null && s.track === local?.mediaStreamTrack) ?? senders.find((s) => s.track?.kind === kind);
     if (!local || !sender) throw new Error(`the stream "${this.tag}" has no ${kind} track to replace`);
     const old = local.mediaStreamTrack;
     await sender.replaceTrack(track);

@@ -673,7 +673,15 @@ export class Room extends TypedEmitter<RoomEvents> {
     const main = this.mainStream();
     if (!track) throw new ConnectionError(ConnectionErrorReason.Unsupported, `no ${kind} track to switch to`);
     if (!main?.track(kind)) throw new RequestError('STREAM_NOT_FOUND', `no published stream with ${kind} to update`);
+    const gain = kind === 'audio' ? this.inputGain : null;
+    if (gain) {
+      // The gain graph was fed by the old microphone: rebuild it on the new one.
+      this.inputGain = null;
+      await gain.context.close().catch(() => undefined);
+      gain.source.stop();
+    }
     await main.replaceTrack(track);
+    if (gain) await this.applyInputGain(gain.node.gain.value);
   }
 
   private nextTag(base: string): string {
@@ -715,7 +723,8 @@ export class Room extends TypedEmitter<RoomEvents> {
     if (updated.includes('input_volume')) void this.applyInputGain(volumeToGain(member.input_volume));
   }
 
-  private inputGain: { node: GainNode; context: AudioContext } | null = null;
+  /** The Web Audio gain on the main microphone (`source` is the microphone track feeding it). */
+  private inputGain: { node: GainNode; context: AudioContext; source: MediaStreamTrack } | null = null;
 
   /** Routes the main microphone through a Web Audio gain (browsers only; Node keeps the value in `audioLevels`). */
   private async applyInputGain(gain: number): Promise<void> {
@@ -736,7 +745,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       node.connect(destination);
       const processed = destination.stream.getAudioTracks()[0];
       if (!processed) return;
-      this.inputGain = { node, context };
+      this.inputGain = { node, context, source: track.mediaStreamTrack };
       await main.replaceTrack(processed, { keepOld: true });
     } catch (error) {
       this.emit('error', error instanceof Error ? error : new Error(String(error)));
