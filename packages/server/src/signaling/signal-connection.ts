@@ -50,8 +50,6 @@ export class SignalConnection implements EndpointConnection {
   private closed = false;
   /** Set by `leave`: after its reply is sent, tell the client and close. */
   private finishAfterReply = false;
-  /** Work to run once the current reply is sent (e.g. ending the session after removeAllMembers). */
-  private afterReply: Array<() => void> = [];
   private readonly joinTimer: NodeJS.Timeout;
   private readonly tokens: AccessTokens;
   /** Removes the endpoint when its access token expires without a `token.refresh`. */
@@ -115,16 +113,17 @@ export class SignalConnection implements EndpointConnection {
       });
       return;
     }
+    // Work to run once this request's reply is sent (ending the session after removeAllMembers).
+    const afterReply: Array<() => void> = [];
     try {
-      const result = await this.dispatch(method as SignalMethod, params);
+      const result = await this.dispatch(method as SignalMethod, params, afterReply);
       this.send({ jsonrpc: '2.0', id, result });
-      for (const action of this.afterReply.splice(0)) action();
+      for (const action of afterReply) action();
       if (this.finishAfterReply) {
         this.notify('room.finished', { reason: 'left' });
         this.socket.close(SignalCloseCode.NORMAL, 'left');
       }
     } catch (error) {
-      this.afterReply = [];
       this.sendError(id, error);
       // A refused join closes the socket; a second join racing the first does not.
       if (method === 'join' && !this.joined && !AtriumError.is(error, ErrorCode.ALREADY_JOINED)) {
@@ -133,7 +132,11 @@ export class SignalConnection implements EndpointConnection {
     }
   }
 
-  private async dispatch<M extends SignalMethod>(method: M, rawParams: unknown): Promise<SignalResult<M>> {
+  private async dispatch<M extends SignalMethod>(
+    method: M,
+    rawParams: unknown,
+    afterReply: Array<() => void>,
+  ): Promise<SignalResult<M>> {
     const parsed = signalMethods[method].params.safeParse(rawParams ?? {});
     if (!parsed.success) throw validationError(parsed.error, `${method} params`);
     const params = parsed.data;
@@ -150,7 +153,7 @@ export class SignalConnection implements EndpointConnection {
         session,
         self,
         permissions,
-        afterReply: (action) => this.afterReply.push(action),
+        afterReply: (action) => afterReply.push(action),
       });
     }
     switch (method) {
