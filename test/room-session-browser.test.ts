@@ -62,7 +62,7 @@ function setInputVolume(page: Page, volume: number): Promise<void> {
   }, volume);
 }
 
-test('setInputVolume turns the microphone down (and up) as heard by the other endpoint', async () => {
+test('setInputVolume turns the microphone down (and up) as heard by the other endpoint', async (ctx) => {
   const room = `volume-${Date.now()}`;
   const speaker = await openDemo('Speaker', room);
   const listener = await openDemo('Listener', room);
@@ -81,6 +81,7 @@ test('setInputVolume turns the microphone down (and up) as heard by the other en
     await new Promise((r) => setTimeout(r, 1000));
     const back = await meanPower(listener, 4000);
     assert.ok(back > quiet * 10, `input volume 0 restores the level: ${back} vs ${quiet}`);
+    ctx.diagnostic(`mean received audio power: volume 0 ${loud.toExponential(2)}, -50 ${quiet.toExponential(2)}, back to 0 ${back.toExponential(2)}`);
   } finally {
     await speaker.context().close();
     await listener.context().close();
