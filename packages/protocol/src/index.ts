@@ -7,6 +7,7 @@ export * from './permissions.js';
 export * from './access-tokens.js';
 export * from './api-keys.js';
 export * from './signaling.js';
+export * from './room-state.js';
 export * from './typed-emitter.js';
 export * from './sessions.js';
 export * from './webhooks.js';

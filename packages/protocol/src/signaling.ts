@@ -5,6 +5,24 @@
 import { z } from 'zod';
 import { endpointIdSchema } from './access-tokens.js';
 import type { ErrorCode } from './errors.js';
+import { layoutNameSchema } from './rooms.js';
+import {
+  chatContentSchema,
+  chatMessageEventSchema,
+  memberJoinedEventSchema,
+  memberLeftEventSchema,
+  memberMediaEventSchema,
+  memberStateSchema,
+  memberTalkingEventSchema,
+  memberUpdatedEventSchema,
+  metaSchema,
+  roomJoinedEventSchema,
+  roomUpdatedEventSchema,
+  sensitivitySchema,
+  videoPositionSchema,
+  videoPositionsSchema,
+  volumeSchema,
+} from './room-state.js';
 
 export const SIGNAL_PATH = '/api/v1/signal';
 
@@ -41,6 +59,75 @@ export type EndpointInfo = z.infer<typeof endpointInfoSchema>;
 
 const sdpSchema = z.string().min(1).max(64 * 1024);
 
+/** Which member a call affects: another member's id, or oneself when omitted. */
+const memberTarget = { memberId: endpointIdSchema.optional() };
+const empty = z.object({});
+const optionalEmpty = z.object({}).optional();
+const metaKeysSchema = z.array(z.string().max(256)).min(1).max(100);
+/** What the egress calls will answer once wired (egress issue); until then they fail with NOT_IMPLEMENTED. */
+const egressEntity = z.object({ id: z.string() }).passthrough();
+
+/**
+ * The room-session calls of the reference RoomSession (moderation, levels, metadata, layouts,
+ * chat, egress). Each is checked against the caller's permissions on the server.
+ */
+function roomSessionMethods() {
+  return {
+    'member.audioMute': { params: z.object(memberTarget), result: empty },
+    'member.audioUnmute': { params: z.object(memberTarget), result: empty },
+    'member.videoMute': { params: z.object(memberTarget), result: empty },
+    'member.videoUnmute': { params: z.object(memberTarget), result: empty },
+    /** The member hears nobody (the SFU pauses its audio subscriptions) and its microphone is muted. */
+    'member.deaf': { params: z.object(memberTarget), result: empty },
+    'member.undeaf': { params: z.object(memberTarget), result: empty },
+    'member.setInputVolume': { params: z.object({ ...memberTarget, volume: volumeSchema }), result: empty },
+    'member.setOutputVolume': { params: z.object({ ...memberTarget, volume: volumeSchema }), result: empty },
+    'member.setInputSensitivity': { params: z.object({ ...memberTarget, value: sensitivitySchema }), result: empty },
+    'member.setPosition': { params: z.object({ ...memberTarget, position: videoPositionSchema }), result: empty },
+    'member.remove': { params: z.object({ memberId: endpointIdSchema }), result: empty },
+    'member.setMeta': { params: z.object({ ...memberTarget, meta: metaSchema }), result: empty },
+    'member.updateMeta': { params: z.object({ ...memberTarget, meta: metaSchema }), result: empty },
+    'member.deleteMeta': { params: z.object({ ...memberTarget, keys: metaKeysSchema }), result: empty },
+    'member.getMeta': { params: z.object(memberTarget).optional(), result: z.object({ meta: metaSchema }) },
+    'room.getMembers': { params: optionalEmpty, result: z.object({ members: z.array(memberStateSchema) }) },
+    /** Removes every member; the room session ends. */
+    'room.removeAllMembers': { params: optionalEmpty, result: empty },
+    'room.setMeta': { params: z.object({ meta: metaSchema }), result: empty },
+    'room.updateMeta': { params: z.object({ meta: metaSchema }), result: empty },
+    'room.deleteMeta': { params: z.object({ keys: metaKeysSchema }), result: empty },
+    'room.getMeta': { params: optionalEmpty, result: z.object({ meta: metaSchema }) },
+    'room.getLayouts': { params: optionalEmpty, result: z.object({ layouts: z.array(z.string()) }) },
+    'room.setLayout': { params: z.object({ name: layoutNameSchema, positions: videoPositionsSchema.optional() }), result: empty },
+    'room.setPositions': { params: z.object({ positions: videoPositionsSchema }), result: empty },
+    'room.setHideVideoMuted': { params: z.object({ value: z.boolean() }), result: empty },
+    /** No new endpoint may join while locked (`ROOM_LOCKED`). */
+    'room.lock': { params: optionalEmpty, result: empty },
+    'room.unlock': { params: optionalEmpty, result: empty },
+    /** A chat message to everyone, or to the member `to`. */
+    'chat.send': {
+      params: z.object({ content: chatContentSchema, to: endpointIdSchema.optional() }),
+      result: z.object({ id: z.string(), sent_at: z.string() }),
+    },
+    'recording.start': { params: optionalEmpty, result: egressEntity },
+    'recording.list': { params: optionalEmpty, result: z.object({ recordings: z.array(egressEntity) }) },
+    /** An RTMP(S) stream of the room (the reference's `startStream`). */
+    'rtmp.start': { params: z.object({ url: z.string().min(1).max(2048) }), result: egressEntity },
+    'rtmp.list': { params: optionalEmpty, result: z.object({ streams: z.array(egressEntity) }) },
+    /** A URL played into the room (the reference's `play`). */
+    'playback.start': {
+      params: z.object({
+        url: z.string().min(1).max(2048),
+        volume: volumeSchema.optional(),
+        currentTimecode: z.number().int().min(0).optional(),
+        positions: videoPositionsSchema.optional(),
+        layout: layoutNameSchema.optional(),
+      }),
+      result: egressEntity,
+    },
+    'playback.list': { params: optionalEmpty, result: z.object({ playbacks: z.array(egressEntity) }) },
+  } as const;
+}
+
 /** Request params and results, by method. */
 export const signalMethods = {
   join: {
@@ -53,6 +140,8 @@ export const signalMethods = {
       room: z.object({ id: z.string(), title: z.string().nullable(), sessionId: z.string() }),
       endpoint: endpointInfoSchema,
       endpoints: z.array(endpointInfoSchema),
+      /** The room session's state with every member (the SDK's `room.joined` payload). */
+      state: roomJoinedEventSchema,
     }),
   },
   publish: {
@@ -102,6 +191,7 @@ export const signalMethods = {
     /** When the new token, and so this connection, expires (ISO 8601). */
     result: z.object({ expiresAt: z.string() }),
   },
+  ...roomSessionMethods(),
 } as const;
 export type SignalMethod = keyof typeof signalMethods;
 export type SignalParams<M extends SignalMethod> = z.input<(typeof signalMethods)[M]['params']>;
@@ -151,6 +241,14 @@ export const signalNotifications = {
     reason: z.enum(['unsubscribed', 'unpublished', 'endpoint-left']),
   }),
   'room.finished': z.object({ reason: finishReasonSchema }),
+  'member.joined': memberJoinedEventSchema,
+  'member.left': memberLeftEventSchema,
+  'member.updated': memberUpdatedEventSchema,
+  'member.talking': memberTalkingEventSchema,
+  'room.updated': roomUpdatedEventSchema,
+  /** To one member only: another member (or the room) muted or unmuted its microphone or camera. */
+  'member.media': memberMediaEventSchema,
+  'chat.message': chatMessageEventSchema,
 } as const;
 export type SignalNotification = keyof typeof signalNotifications;
 export type SignalNotificationParams<N extends SignalNotification> = z.output<

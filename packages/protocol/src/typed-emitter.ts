@@ -40,8 +40,10 @@ export class TypedEmitter<Events extends EventMap> {
     return this;
   }
 
-  removeAllListeners(): void {
-    this.listeners.clear();
+  /** Removes every listener of `event`, or of every event when omitted. */
+  removeAllListeners(event?: keyof Events): void {
+    if (event === undefined) this.listeners.clear();
+    else this.listeners.delete(event);
   }
 
   listenerCount<E extends keyof Events>(event: E): number {

@@ -15,6 +15,7 @@
 import { resolveEnvironment, type WebRtcImplementation, type WebSocketConstructor } from './environment.js';
 import { ConnectionError, ConnectionErrorReason } from './errors.js';
 import { Room, type LocalEndpoint, type TokenRefreshOptions } from './room.js';
+import { userMedia } from './local-source.js';
 
 export interface JoinOptions extends TokenRefreshOptions {
   /** Base URL of the Atrium server; defaults to the page's origin. */
@@ -23,6 +24,20 @@ export interface JoinOptions extends TokenRefreshOptions {
   wrtc?: WebRtcImplementation;
   /** A WebSocket constructor when the environment has none (Node < 22 uses the `ws` package). */
   WebSocket?: WebSocketConstructor;
+  /** Where remote media elements live (the layout renderer's root): output volume and speaker apply to them. */
+  rootElement?: HTMLElement;
+  /** ICE servers for the peer connections to the SFU. */
+  iceServers?: RTCIceServer[];
+  /** Output device for remote audio. */
+  speakerId?: string;
+  /**
+   * Publish the camera and/or microphone as stream `camera` right after joining (the reference's
+   * `audio`/`video` options; constraints or true). Off by default: call `room.publish` yourself.
+   */
+  audio?: boolean | MediaTrackConstraints;
+  video?: boolean | MediaTrackConstraints;
+  /** With `audio`/`video`: publish this MediaStream instead of asking `getUserMedia` (Node, canvas). */
+  stream?: MediaStream;
 }
 
 /** Joins the room with an access token minted by your backend. */
@@ -36,11 +51,58 @@ export async function join(
     throw new ConnectionError(ConnectionErrorReason.Unsupported, 'no page origin: pass { url } to join()');
   }
   const env = await resolveEnvironment(options);
-  const room = await Room.connect(env, url, roomId, accessToken, { refreshToken: options.refreshToken, fetch: options.fetch });
+  const room = await Room.connect(
+    env,
+    url,
+    roomId,
+    accessToken,
+    { refreshToken: options.refreshToken, fetch: options.fetch },
+    {
+      ...(options.rootElement ? { rootElement: options.rootElement } : {}),
+      ...(options.iceServers ? { iceServers: options.iceServers } : {}),
+      ...(options.speakerId ? { speakerId: options.speakerId } : {}),
+    },
+  );
+  const audio = options.audio ?? false;
+  const video = options.video ?? false;
+  if (audio !== false || video !== false) {
+    try {
+      await room.publish('camera', options.stream ?? (await userMedia({ audio, video })));
+    } catch (error) {
+      await room.leave();
+      throw error;
+    }
+  }
   return { room, endpoint: room.localEndpoint };
 }
 
-export { Room, RoomEvent, LocalEndpoint, type RoomEvents, type TokenRefreshOptions } from './room.js';
+export {
+  Room,
+  RoomEvent,
+  LocalEndpoint,
+  type RoomEvents,
+  type TokenRefreshOptions,
+  type LayoutChangedEvent,
+  type EgressEntity,
+  type RoomLeftEvent,
+  type RoomMediaOptions,
+} from './room.js';
+export { LocalSource, type RoomSessionDevice, type RoomSessionScreenShare, type LocalSourceEvents } from './local-source.js';
+export type {
+  ChatMessageEvent,
+  MemberJoinedEvent,
+  MemberLeftEvent,
+  MemberMediaEvent,
+  MemberState,
+  MemberTalkingEvent,
+  MemberUpdatedEvent,
+  Meta,
+  RoomJoinedEvent,
+  RoomState,
+  RoomUpdatedEvent,
+  VideoPosition,
+  VideoPositions,
+} from '@atrium/protocol';
 export type { TokenRefreshedEvent } from './token-refresher.js';
 export { RemoteEndpoint, RemoteTrack, type RemoteTrackEvents } from './remote-endpoint.js';
 export { Subscription, type SubscriptionEvents } from './subscription.js';

@@ -6,14 +6,25 @@ import type { TrackKind } from '@atrium/protocol';
 
 export class LocalTrack {
   readonly kind: TrackKind;
-  readonly mediaStreamTrack: MediaStreamTrack;
+  private track: MediaStreamTrack;
   private readonly setMuted: (kind: TrackKind, muted: boolean) => Promise<void>;
 
   /** @internal */
   constructor(mediaStreamTrack: MediaStreamTrack, setMuted: (kind: TrackKind, muted: boolean) => Promise<void>) {
     this.kind = mediaStreamTrack.kind === 'audio' ? 'audio' : 'video';
-    this.mediaStreamTrack = mediaStreamTrack;
+    this.track = mediaStreamTrack;
     this.setMuted = setMuted;
+  }
+
+  /** The media track sent (changes with `updateCamera`/`updateMicrophone`). */
+  get mediaStreamTrack(): MediaStreamTrack {
+    return this.track;
+  }
+
+  /** @internal Swaps the media track (the sender was already switched). */
+  replace(track: MediaStreamTrack): void {
+    track.enabled = this.track.enabled;
+    this.track = track;
   }
 
   get enabled(): boolean {
@@ -73,6 +84,25 @@ export class LocalStream {
 
   getStats(): Promise<RTCStatsReport> {
     return this.pc.getStats();
+  }
+
+  /**
+   * Sends `track` instead of the current track of its kind, on the same peer connection (no
+   * renegotiation). The old track is stopped unless `keepOld`. Resolves with the old track.
+   */
+  async replaceTrack(track: MediaStreamTrack, options: { keepOld?: boolean } = {}): Promise<MediaStreamTrack> {
+    const kind: TrackKind = track.kind === 'audio' ? 'audio' : 'video';
+    const local = this.track(kind);
+    const senders = this.pc.getSenders();
+    const sender = senders.find((s) => s.track !== null && s.track === local?.mediaStreamTrack) ?? senders.find((s) => s.track?.kind === kind);
+    if (!local || !sender) throw new Error(`the stream "${this.tag}" has no ${kind} track to replace`);
+    const old = local.mediaStreamTrack;
+    await sender.replaceTrack(track);
+    local.replace(track);
+    this.mediaStream.removeTrack(old);
+    this.mediaStream.addTrack(track);
+    if (!options.keepOld) old.stop();
+    return old;
   }
 
   /** Stops publishing; others get `stream.unpublished`. The local tracks keep running. */

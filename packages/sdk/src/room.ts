@@ -5,20 +5,33 @@
 import {
   SIGNAL_PATH,
   TypedEmitter,
+  type Listener,
   type EndpointInfo,
   type FinishReason,
   type LeaveReason,
+  type MemberState,
+  type Meta,
+  type RoomJoinedEvent,
+  type RoomState,
+  type SignalMethod,
+  type SignalParams,
   type SignalResult,
-  type StreamInfo,
   type TrackKind,
+  type VideoPosition,
+  type VideoPositions,
 } from '@atrium/protocol';
 import { ConnectionError, ConnectionErrorReason, RequestError } from './errors.js';
 import { iceGatheringComplete, type Environment } from './environment.js';
 import { LocalStream } from './local-stream.js';
-import { RemoteEndpoint, type RemoteTrack, type TrackControl } from './remote-endpoint.js';
+import { LocalSource, displayMedia, userMedia } from './local-source.js';
+import { MemberList } from './member-list.js';
+import { RemoteEndpoint, type TrackControl } from './remote-endpoint.js';
 import { SignalClient } from './signal-client.js';
 import { Subscription } from './subscription.js';
-import { TokenRefresher, type TokenRefreshedEvent } from './token-refresher.js';
+import { TokenRefresher } from './token-refresher.js';
+import type { EgressEntity, RoomEvents } from './room-events.js';
+
+export { RoomEvent, type EgressEntity, type LayoutChangedEvent, type RoomEvents, type RoomLeftEvent } from './room-events.js';
 
 /** How the room keeps its access token fresh (see `JoinOptions`). */
 export interface TokenRefreshOptions {
@@ -28,36 +41,16 @@ export interface TokenRefreshOptions {
   fetch?: typeof fetch;
 }
 
-/** Room events, for `room.on(RoomEvent.X, …)`. */
-export const RoomEvent = {
-  /** Another endpoint joined: `(endpoint)`. */
-  EndpointJoined: 'endpoint.joined',
-  /** Another endpoint left: `(endpoint, reason)`. */
-  EndpointLeft: 'endpoint.left',
-  /** Another endpoint published a stream: `(endpoint, stream)`. */
-  StreamPublished: 'stream.published',
-  /** Another endpoint stopped publishing a stream: `(endpoint, tag)`. */
-  StreamUnpublished: 'stream.unpublished',
-  /** A remote track was muted or unmuted by its publisher: `(endpoint, track)`. */
-  TrackUpdated: 'track.updated',
-  /** This client is no longer in the room: `(reason)`. */
-  Finished: 'finished',
-  /** The connection took a new access token (SDK refresh or `updateToken`): `({token, expiresAt, refreshToken?})`. */
-  TokenRefreshed: 'token.refreshed',
-  /** Something in the background failed, e.g. a token refresh; the room goes on: `(error)`. */
-  Error: 'error',
-} as const;
+/** Media settings of a room (the reference's constructor options; see `JoinOptions`). */
+export interface RoomMediaOptions {
+  /** Where remote media elements live: output volume and the speaker apply to them. */
+  rootElement?: HTMLElement;
+  /** ICE servers for every peer connection to the SFU (none by default: the SFU is reachable directly). */
+  iceServers?: RTCIceServer[];
+  /** Output device for remote audio (see `updateSpeaker`). */
+  speakerId?: string;
+}
 
-export type RoomEvents = {
-  'endpoint.joined': [endpoint: RemoteEndpoint];
-  'endpoint.left': [endpoint: RemoteEndpoint, reason: LeaveReason];
-  'stream.published': [endpoint: RemoteEndpoint, stream: StreamInfo];
-  'stream.unpublished': [endpoint: RemoteEndpoint, tag: string];
-  'track.updated': [endpoint: RemoteEndpoint, track: RemoteTrack];
-  finished: [reason: FinishReason];
-  'token.refreshed': [event: TokenRefreshedEvent];
-  error: [error: Error];
-};
 
 /** This client's own endpoint in the room. */
 export class LocalEndpoint {
@@ -99,9 +92,21 @@ export class Room extends TypedEmitter<RoomEvents> {
   private readonly trackControl: TrackControl;
   private finished_: FinishReason | null = null;
   private refresher: TokenRefresher | null = null;
+  private readonly memberList: MemberList;
+  private readonly joinedEvent: RoomJoinedEvent;
+  private readonly sources = new Map<string, LocalSource>();
+  private readonly rootElement: HTMLElement | null;
+  private speakerId_: string | null = null;
+  private joinedEmitted = false;
+  private readonly iceServers: RTCIceServer[];
 
-  private constructor(env: Environment, signal: SignalClient, joined: SignalResult<'join'>) {
+  private constructor(env: Environment, signal: SignalClient, joined: SignalResult<'join'>, media: RoomMediaOptions) {
     super();
+    this.rootElement = media.rootElement ?? null;
+    this.iceServers = media.iceServers ?? [];
+    this.speakerId_ = media.speakerId ?? null;
+    this.joinedEvent = joined.state;
+    this.memberList = new MemberList(joined.state);
     this.env = env;
     this.signal = signal;
     this.id = joined.room.id;
@@ -111,6 +116,21 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.trackControl = { setPaused: (endpointId, tag, kind, paused) => this.setTrackPaused(endpointId, tag, kind, paused) };
     for (const info of joined.endpoints) this.endpointsById.set(info.id, new RemoteEndpoint(info, this.trackControl));
     this.listen();
+    // After `join()` resolves and the caller attached its listeners; later listeners get it replayed.
+    setTimeout(() => {
+      this.joinedEmitted = true;
+      if (!this.finished_) this.emit('room.joined', this.joinedEvent);
+    }, 0);
+  }
+
+  /** Attaches a listener; a `room.joined` listener attached after the event still receives it once. */
+  override on<E extends keyof RoomEvents>(event: E, listener: Listener<RoomEvents[E]>): this {
+    super.on(event, listener);
+    if (event === 'room.joined' && this.joinedEmitted && !this.finished_) {
+      const joined = listener as Listener<RoomEvents['room.joined']>;
+      queueMicrotask(() => joined(this.joinedEvent));
+    }
+    return this;
   }
 
   /** @internal Opens signaling and joins; used by `join()`. */
@@ -120,11 +140,12 @@ export class Room extends TypedEmitter<RoomEvents> {
     roomId: string,
     token: string,
     refresh: TokenRefreshOptions = {},
+    media: RoomMediaOptions = {},
   ): Promise<Room> {
     const signal = await SignalClient.connect(url, env.WebSocket, SIGNAL_PATH);
     try {
       const joined = await signal.request('join', { roomId, token });
-      const room = new Room(env, signal, joined);
+      const room = new Room(env, signal, joined, media);
       if (refresh.refreshToken !== undefined) room.startRefreshing(url, token, refresh.refreshToken, refresh.fetch);
       return room;
     } catch (error) {
@@ -161,7 +182,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   /** Publishes a MediaStream (at most one audio and one video track) under `tag`. */
   async publish(tag: string, mediaStream: MediaStream): Promise<LocalStream> {
     this.assertActive();
-    const pc = new this.env.RTCPeerConnection({ iceServers: [] });
+    const pc = new this.env.RTCPeerConnection({ iceServers: this.iceServers });
     try {
       for (const track of mediaStream.getTracks()) {
         pc.addTransceiver(track, { direction: 'sendonly', streams: [mediaStream] });
@@ -198,7 +219,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.assertActive();
     const offer = await this.signal.request('subscribe', { endpointId, tag });
     const endpoint = this.endpointsById.get(endpointId);
-    const pc = new this.env.RTCPeerConnection({ iceServers: [] });
+    const pc = new this.env.RTCPeerConnection({ iceServers: this.iceServers });
     const mediaStream = new this.env.MediaStream();
     const tracks = endpoint?.tracksOf(tag) ?? [];
     pc.addEventListener('track', (event: RTCTrackEvent) => {
@@ -254,6 +275,487 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.emit('token.refreshed', { token, expiresAt });
     return expiresAt;
   }
+
+  // The reference RoomSession API: state, moderation, levels, metadata, layouts, chat, egress,
+  // extra sources. Every call is checked against this endpoint's permissions by the server.
+
+  /** Whether this client is in the room. */
+  get active(): boolean {
+    return this.finished_ === null;
+  }
+
+  /** This client's member (endpoint) id. */
+  get memberId(): string {
+    return this.localEndpoint.id;
+  }
+
+  get roomId(): string {
+    return this.id;
+  }
+
+  get roomSessionId(): string {
+    return this.sessionId;
+  }
+
+  /** The room session's fields as last broadcast (layout_name, locked, hide_video_muted, meta …). */
+  get roomSession(): RoomState {
+    return this.memberList.room;
+  }
+
+  /** Every member (this client included) as last broadcast. */
+  get members(): MemberState[] {
+    return this.memberList.members;
+  }
+
+  /** The main published stream: tag `camera`, else the first that is not a screen share or added device. */
+  get localStream(): MediaStream | undefined {
+    return this.mainStream()?.mediaStream;
+  }
+
+  get localAudioTrack(): MediaStreamTrack | null {
+    return this.mainStream()?.track('audio')?.mediaStreamTrack ?? null;
+  }
+
+  get localVideoTrack(): MediaStreamTrack | null {
+    return this.mainStream()?.track('video')?.mediaStreamTrack ?? null;
+  }
+
+  get cameraId(): string | null {
+    return deviceIdOf(this.localVideoTrack);
+  }
+
+  get cameraLabel(): string | null {
+    return this.localVideoTrack?.label || null;
+  }
+
+  get microphoneId(): string | null {
+    return deviceIdOf(this.localAudioTrack);
+  }
+
+  get microphoneLabel(): string | null {
+    return this.localAudioTrack?.label || null;
+  }
+
+  /** Room previews are not produced (yet): always undefined. */
+  get previewUrl(): string | undefined {
+    return undefined;
+  }
+
+  /**
+   * Every received track in one MediaStream. The SFU sends each stream on its own subscription
+   * (`activeSubscriptions`); this gathers them for code written against a single remote stream.
+   */
+  get remoteStream(): MediaStream | undefined {
+    const tracks = [...this.subscriptions.values()].flatMap((s) => s.mediaStream.getTracks());
+    if (tracks.length === 0) return undefined;
+    const stream = new this.env.MediaStream();
+    for (const track of tracks) stream.addTrack(track);
+    return stream;
+  }
+
+  /** Cameras, microphones and devices added with `addCamera`/`addMicrophone`/`addDevice`. */
+  get deviceList(): LocalSource[] {
+    return [...this.sources.values()].filter((s) => !isScreenTag(s.tag));
+  }
+
+  /** Screen shares started with `startScreenShare`. */
+  get screenShareList(): LocalSource[] {
+    return [...this.sources.values()].filter((s) => isScreenTag(s.tag));
+  }
+
+  /** The speaker chosen with `updateSpeaker`, or null for the default. */
+  get speakerId(): string | null {
+    return this.speakerId_;
+  }
+
+  /**
+   * This client's levels as set by `setInputVolume`/`setOutputVolume`/`setInputSensitivity`
+   * (by itself or a moderator): volume v (-50..50) is a gain of 10^(v/40), i.e. v/2 dB.
+   */
+  get audioLevels(): { inputGain: number; outputGain: number; inputSensitivity: number } {
+    const me = this.memberList.get(this.localEndpoint.id);
+    return {
+      inputGain: volumeToGain(me?.input_volume ?? 0),
+      outputGain: volumeToGain(me?.output_volume ?? 0),
+      inputSensitivity: me?.input_sensitivity ?? 30,
+    };
+  }
+
+  /** Already joined by `join()`: resolves with this room (the reference's `join()`). */
+  async join(): Promise<this> {
+    this.assertActive();
+    return this;
+  }
+
+  /** Forgets this object: listeners removed, media and connection closed. No call is made to the room. */
+  destroy(): void {
+    this.removeAllListeners();
+    this.onEndpointJoined = null;
+    this.onEndpointLeft = null;
+    this.onFinished = null;
+    if (!this.finished_) this.finish('disconnected');
+  }
+
+  /** Mutes the microphone of this client, or of `memberId` (`room.member.audio_mute`). */
+  async audioMute(params: { memberId?: string } = {}): Promise<void> {
+    await this.call('member.audioMute', params);
+    if (this.isSelf(params.memberId)) this.setLocalTracksEnabled('audio', false);
+  }
+
+  async audioUnmute(params: { memberId?: string } = {}): Promise<void> {
+    await this.call('member.audioUnmute', params);
+    if (this.isSelf(params.memberId)) this.setLocalTracksEnabled('audio', true);
+  }
+
+  /** Mutes the camera of this client, or of `memberId` (`room.member.video_mute`). */
+  async videoMute(params: { memberId?: string } = {}): Promise<void> {
+    await this.call('member.videoMute', params);
+    if (this.isSelf(params.memberId)) this.setLocalTracksEnabled('video', false);
+  }
+
+  async videoUnmute(params: { memberId?: string } = {}): Promise<void> {
+    await this.call('member.videoUnmute', params);
+    if (this.isSelf(params.memberId)) this.setLocalTracksEnabled('video', true);
+  }
+
+  /** The member hears nobody (the server stops sending it audio) and its microphone is muted. */
+  async deaf(params: { memberId?: string } = {}): Promise<void> {
+    await this.call('member.deaf', params);
+    if (this.isSelf(params.memberId)) this.setLocalTracksEnabled('audio', false);
+  }
+
+  /** Reverses `deaf`: audio is sent to the member again and its microphone unmuted. */
+  async undeaf(params: { memberId?: string } = {}): Promise<void> {
+    await this.call('member.undeaf', params);
+    if (this.isSelf(params.memberId)) this.setLocalTracksEnabled('audio', true);
+  }
+
+  /** Microphone volume, -50..50 (0 = unchanged), applied by the member's SDK. */
+  async setInputVolume(params: { memberId?: string; volume: number }): Promise<void> {
+    await this.call('member.setInputVolume', params);
+  }
+
+  /** Speaker volume, -50..50 (0 = unchanged), applied by the member's SDK. */
+  async setOutputVolume(params: { memberId?: string; volume: number }): Promise<void> {
+    await this.call('member.setOutputVolume', params);
+  }
+
+  /** Level above which the member counts as talking, 0..100 (default 30). */
+  async setInputSensitivity(params: { memberId?: string; value: number }): Promise<void> {
+    await this.call('member.setInputSensitivity', params);
+  }
+
+  /** The members of the room session, from the server. */
+  getMembers(): Promise<{ members: MemberState[] }> {
+    return this.call('room.getMembers', {});
+  }
+
+  /** Removes another member from the room (`room.member.remove`). */
+  async removeMember(params: { memberId: string }): Promise<void> {
+    await this.call('member.remove', params);
+  }
+
+  /** Removes every member, this client included: the room session ends. */
+  async removeAllMembers(): Promise<void> {
+    await this.call('room.removeAllMembers', {});
+  }
+
+  getMeta(): Promise<{ meta: Meta }> {
+    return this.call('room.getMeta', {});
+  }
+
+  /** Replaces the room session's metadata (at most 16 KiB of JSON). */
+  async setMeta(meta: Meta): Promise<void> {
+    await this.call('room.setMeta', { meta });
+  }
+
+  /** Merges keys into the room session's metadata. */
+  async updateMeta(meta: Meta): Promise<void> {
+    await this.call('room.updateMeta', { meta });
+  }
+
+  async deleteMeta(keys: string[]): Promise<void> {
+    await this.call('room.deleteMeta', { keys });
+  }
+
+  getMemberMeta(params: { memberId?: string } = {}): Promise<{ meta: Meta }> {
+    return this.call('member.getMeta', params);
+  }
+
+  /** Replaces a member's metadata (this client's when `memberId` is omitted). */
+  async setMemberMeta(params: { memberId?: string; meta: Meta }): Promise<void> {
+    await this.call('member.setMeta', params);
+  }
+
+  async updateMemberMeta(params: { memberId?: string; meta: Meta }): Promise<void> {
+    await this.call('member.updateMeta', params);
+  }
+
+  async deleteMemberMeta(params: { memberId?: string; keys: string[] }): Promise<void> {
+    await this.call('member.deleteMeta', params);
+  }
+
+  getLayouts(): Promise<{ layouts: string[] }> {
+    return this.call('room.getLayouts', {});
+  }
+
+  /** Switches the room's layout, optionally assigning positions (`self` is this client). */
+  async setLayout(params: { name: string; positions?: VideoPositions }): Promise<void> {
+    await this.call('room.setLayout', params as SignalParams<'room.setLayout'>);
+  }
+
+  async setPositions(params: { positions: VideoPositions }): Promise<void> {
+    await this.call('room.setPositions', params);
+  }
+
+  async setMemberPosition(params: { memberId?: string; position: VideoPosition }): Promise<void> {
+    await this.call('member.setPosition', params);
+  }
+
+  /** Hides (true) or shows (false) video-muted members in the layout. */
+  async setHideVideoMuted(value: boolean): Promise<void> {
+    await this.call('room.setHideVideoMuted', { value });
+  }
+
+  /** @deprecated Use `setHideVideoMuted(true)`. */
+  hideVideoMuted(): Promise<void> {
+    return this.setHideVideoMuted(true);
+  }
+
+  /** @deprecated Use `setHideVideoMuted(false)`. */
+  showVideoMuted(): Promise<void> {
+    return this.setHideVideoMuted(false);
+  }
+
+  /** No new endpoint may join until `unlock()` (`room.lock`). */
+  async lock(): Promise<void> {
+    await this.call('room.lock', {});
+  }
+
+  async unlock(): Promise<void> {
+    await this.call('room.unlock', {});
+  }
+
+  /** Sends a chat message (text or an object, at most 4 KiB) to everyone, or to one member. */
+  sendMessage(content: string | Record<string, unknown>, options: { to?: string } = {}): Promise<{ id: string; sent_at: string }> {
+    return this.call('chat.send', options.to === undefined ? { content } : { content, to: options.to });
+  }
+
+  /** Not available yet: rejects with NOT_IMPLEMENTED (egress). */
+  startRecording(): Promise<EgressEntity> {
+    return this.call('recording.start', {});
+  }
+
+  getRecordings(): Promise<{ recordings: EgressEntity[] }> {
+    return this.call('recording.list', {});
+  }
+
+  /** Streams the room to an RTMP(S) URL. Not available yet: rejects with NOT_IMPLEMENTED. */
+  startStream(params: { url: string }): Promise<EgressEntity> {
+    return this.call('rtmp.start', params);
+  }
+
+  getStreams(): Promise<{ streams: EgressEntity[] }> {
+    return this.call('rtmp.list', {});
+  }
+
+  /** Plays a URL into the room. Not available yet: rejects with NOT_IMPLEMENTED. */
+  play(params: { url: string; volume?: number; currentTimecode?: number; positions?: VideoPositions; layout?: string }): Promise<EgressEntity> {
+    return this.call('playback.start', params as SignalParams<'playback.start'>);
+  }
+
+  getPlaybacks(): Promise<{ playbacks: EgressEntity[] }> {
+    return this.call('playback.list', {});
+  }
+
+  /**
+   * Shares a screen as its own stream (`screen`, `screen-2`, …; `room.self.screenshare`). Pass
+   * `stream` to share a given MediaStream (e.g. a canvas capture, or in Node).
+   */
+  async startScreenShare(
+    opts: {
+      audio?: boolean | MediaTrackConstraints;
+      video?: boolean | MediaTrackConstraints;
+      autoJoin?: boolean;
+      layout?: string;
+      positions?: VideoPositions;
+      stream?: MediaStream;
+    } = {},
+  ): Promise<LocalSource> {
+    this.assertActive();
+    const mediaStream = opts.stream ?? (await displayMedia({ audio: opts.audio ?? false, video: opts.video ?? true }));
+    const source = this.addSource('screen', mediaStream);
+    if (opts.autoJoin !== false) await this.joinSource(source);
+    if (opts.layout !== undefined) await this.setLayout({ name: opts.layout, ...(opts.positions ? { positions: opts.positions } : {}) });
+    else if (opts.positions) await this.setPositions({ positions: opts.positions });
+    return source;
+  }
+
+  /** @deprecated Use `startScreenShare` (audio defaults to true here). */
+  createScreenShareObject(
+    opts: { audio?: boolean | MediaTrackConstraints; video?: boolean | MediaTrackConstraints; autoJoin?: boolean; stream?: MediaStream } = {},
+  ): Promise<LocalSource> {
+    return this.startScreenShare({ ...opts, audio: opts.audio ?? true });
+  }
+
+  /** Publishes another camera (`camera-2`, …; `room.self.additional_source`). */
+  async addCamera(opts: MediaTrackConstraints & { autoJoin?: boolean; stream?: MediaStream } = {}): Promise<LocalSource> {
+    const { autoJoin, stream, ...constraints } = opts;
+    return this.addDevice({ video: Object.keys(constraints).length > 0 ? constraints : true, audio: false, autoJoin, stream }, 'camera');
+  }
+
+  /** Publishes another microphone (`microphone`, `microphone-2`, …; `room.self.additional_source`). */
+  async addMicrophone(opts: MediaTrackConstraints & { autoJoin?: boolean; stream?: MediaStream } = {}): Promise<LocalSource> {
+    const { autoJoin, stream, ...constraints } = opts;
+    return this.addDevice({ audio: Object.keys(constraints).length > 0 ? constraints : true, video: false, autoJoin, stream }, 'microphone');
+  }
+
+  /** Publishes another device (`device`, `device-2`, …); `stream` gives the media directly. */
+  async addDevice(
+    opts: { audio?: boolean | MediaTrackConstraints; video?: boolean | MediaTrackConstraints; autoJoin?: boolean | undefined; stream?: MediaStream | undefined },
+    base = 'device',
+  ): Promise<LocalSource> {
+    this.assertActive();
+    const mediaStream = opts.stream ?? (await userMedia({ audio: opts.audio ?? false, video: opts.video ?? false }));
+    const source = this.addSource(base, mediaStream);
+    if (opts.autoJoin !== false) await this.joinSource(source);
+    return source;
+  }
+
+  /** Sends another camera's video on the main stream, without renegotiating (`track` gives it directly). */
+  async updateCamera(constraints: MediaTrackConstraints & { track?: MediaStreamTrack } = {}): Promise<void> {
+    const { track, ...rest } = constraints;
+    await this.replaceMainTrack('video', track ?? (await userMedia({ video: Object.keys(rest).length > 0 ? rest : true })).getVideoTracks()[0]);
+  }
+
+  /** Sends another microphone's audio on the main stream, without renegotiating. */
+  async updateMicrophone(constraints: MediaTrackConstraints & { track?: MediaStreamTrack } = {}): Promise<void> {
+    const { track, ...rest } = constraints;
+    await this.replaceMainTrack('audio', track ?? (await userMedia({ audio: Object.keys(rest).length > 0 ? rest : true })).getAudioTracks()[0]);
+  }
+
+  /** Plays remote audio on another output device (media elements under `rootElement`). */
+  async updateSpeaker(opts: { deviceId: string }): Promise<undefined> {
+    this.speakerId_ = opts.deviceId;
+    for (const element of this.mediaElements()) {
+      const sink = element as HTMLMediaElement & { setSinkId?: (id: string) => Promise<void> };
+      if (sink.setSinkId) await sink.setSinkId(opts.deviceId);
+    }
+    return undefined;
+  }
+
+  private call<M extends SignalMethod>(method: M, params: SignalParams<M>): Promise<SignalResult<M>> {
+    if (this.finished_) return Promise.reject(new ConnectionError(ConnectionErrorReason.Closed, `the room has finished (${this.finished_})`));
+    return this.signal.request(method, params);
+  }
+
+  private isSelf(memberId: string | undefined): boolean {
+    return memberId === undefined || memberId === this.localEndpoint.id;
+  }
+
+  private mainStream(): LocalStream | undefined {
+    const camera = this.published.get('camera');
+    if (camera && !this.sources.has('camera')) return camera;
+    return [...this.published.values()].find((s) => !this.sources.has(s.tag));
+  }
+
+  /** Mutes (or unmutes) this client's own tracks of `kind`, screen shares aside, without a call. */
+  private setLocalTracksEnabled(kind: TrackKind, enabled: boolean): void {
+    for (const stream of this.published.values()) {
+      if (isScreenTag(stream.tag)) continue;
+      const track = stream.track(kind);
+      if (track) track.mediaStreamTrack.enabled = enabled;
+    }
+  }
+
+  private async replaceMainTrack(kind: TrackKind, track: MediaStreamTrack | undefined): Promise<void> {
+    this.assertActive();
+    const main = this.mainStream();
+    if (!track) throw new ConnectionError(ConnectionErrorReason.Unsupported, `no ${kind} track to switch to`);
+    if (!main?.track(kind)) throw new RequestError('STREAM_NOT_FOUND', `no published stream with ${kind} to update`);
+    const gain = kind === 'audio' ? this.inputGain : null;
+    if (gain) {
+      // The gain graph was fed by the old microphone: rebuild it on the new one.
+      this.inputGain = null;
+      await gain.context.close().catch(() => undefined);
+      gain.source.stop();
+    }
+    await main.replaceTrack(track);
+    if (gain) await this.applyInputGain(gain.node.gain.value);
+  }
+
+  private nextTag(base: string): string {
+    const taken = (tag: string): boolean => this.published.has(tag) || this.sources.has(tag);
+    if (base !== 'camera' && !taken(base)) return base;
+    for (let n = 2; ; n++) if (!taken(`${base}-${n}`)) return `${base}-${n}`;
+  }
+
+  private addSource(base: string, mediaStream: MediaStream): LocalSource {
+    const source = new LocalSource({
+      tag: this.nextTag(base),
+      mediaStream,
+      publish: (tag, stream) => this.publish(tag, stream),
+      onLeft: (s) => this.sources.delete(s.tag),
+    });
+    this.sources.set(source.tag, source);
+    return source;
+  }
+
+  private async joinSource(source: LocalSource): Promise<void> {
+    try {
+      await source.join();
+    } catch (error) {
+      this.sources.delete(source.tag);
+      throw error;
+    }
+  }
+
+  private mediaElements(): HTMLMediaElement[] {
+    return this.rootElement ? [...this.rootElement.querySelectorAll<HTMLMediaElement>('audio, video')] : [];
+  }
+
+  /** Applies this client's levels when someone changed them: output volume on media elements, input gain via Web Audio. */
+  private applyOwnLevels(member: MemberState, updated: readonly string[]): void {
+    if (updated.includes('output_volume')) {
+      const volume = Math.min(1, volumeToGain(member.output_volume));
+      for (const element of this.mediaElements()) element.volume = volume;
+    }
+    if (updated.includes('input_volume')) void this.applyInputGain(volumeToGain(member.input_volume));
+  }
+
+  /** The Web Audio gain on the main microphone (`source` is the microphone track feeding it). */
+  private inputGain: { node: GainNode; context: AudioContext; source: MediaStreamTrack } | null = null;
+
+  /** Routes the main microphone through a Web Audio gain (browsers only; Node keeps the value in `audioLevels`). */
+  private async applyInputGain(gain: number): Promise<void> {
+    if (this.inputGain) {
+      this.inputGain.node.gain.value = gain;
+      return;
+    }
+    const AudioContextImpl = (globalThis as { AudioContext?: typeof AudioContext }).AudioContext;
+    const main = this.mainStream();
+    const track = main?.track('audio');
+    if (!AudioContextImpl || !main || !track) return;
+    try {
+      const context = new AudioContextImpl();
+      const node = context.createGain();
+      node.gain.value = gain;
+      context.createMediaStreamSource(new MediaStream([track.mediaStreamTrack])).connect(node);
+      const destination = context.createMediaStreamDestination();
+      node.connect(destination);
+      const processed = destination.stream.getAudioTracks()[0];
+      if (!processed) return;
+      this.inputGain = { node, context, source: track.mediaStreamTrack };
+      await main.replaceTrack(processed, { keepOld: true });
+    } catch (error) {
+      this.emit('error', error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private emitMemberList(): void {
+    this.emit('memberList.updated', { members: this.memberList.members });
+  }
+
 
   /** Leaves the room: stops publishing and receiving and closes the connection. */
   async leave(): Promise<void> {
@@ -337,6 +839,35 @@ export class Room extends TypedEmitter<RoomEvents> {
       if (endpoint && remote) this.emit('track.updated', endpoint, remote);
     });
     s.on('subscription.ended', ({ subscriptionId, reason }) => this.endSubscription(subscriptionId, reason));
+    s.on('member.joined', (event) => {
+      this.memberList.joined(event);
+      this.emit('member.joined', event);
+      this.emitMemberList();
+    });
+    s.on('member.left', (event) => {
+      this.memberList.left(event);
+      this.emit('member.left', event);
+      this.emitMemberList();
+    });
+    s.on('member.updated', (event) => {
+      const member = this.memberList.updated(event);
+      if (member && member.id === this.localEndpoint.id) this.applyOwnLevels(member, event.member.updated);
+      this.emit('member.updated', event);
+      this.emitMemberList();
+    });
+    s.on('member.talking', (event) => {
+      this.memberList.talking(event);
+      this.emit('member.talking', event);
+    });
+    s.on('room.updated', (event) => {
+      this.memberList.roomUpdated(event);
+      this.emit('room.updated', event);
+    });
+    s.on('member.media', (event) => {
+      this.setLocalTracksEnabled(event.kind, !event.muted);
+      this.emit('local.media', event);
+    });
+    s.on('chat.message', (event) => this.emit('chat.message', event));
     s.on('room.finished', ({ reason }) => this.finish(reason));
     s.on('close', () => this.finish('disconnected'));
   }
@@ -360,11 +891,28 @@ export class Room extends TypedEmitter<RoomEvents> {
     for (const stream of this.published.values()) stream.close();
     this.published.clear();
     this.signal.close();
+    this.inputGain?.context.close().catch(() => undefined);
     this.emit('finished', reason);
+    this.emit('room.left', { reason });
     this.onFinished?.(reason);
   }
 
   private assertActive(): void {
     if (this.finished_) throw new ConnectionError(ConnectionErrorReason.Closed, `the room has finished (${this.finished_})`);
   }
+}
+
+function isScreenTag(tag: string): boolean {
+  return /^screen(-|$)/.test(tag);
+}
+
+/** Volume -50..50 → linear gain (v/2 dB). */
+function volumeToGain(volume: number): number {
+  return 10 ** (volume / 40);
+}
+
+function deviceIdOf(track: MediaStreamTrack | null): string | null {
+  if (!track) return null;
+  const settings = typeof track.getSettings === 'function' ? track.getSettings() : {};
+  return settings.deviceId ?? null;
 }

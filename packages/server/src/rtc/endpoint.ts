@@ -2,13 +2,17 @@
  * @module An endpoint in a live room session: its identity, the streams it publishes (by tag)
  * and the subscriptions it receives. The connection callbacks lead back to its signaling socket.
  */
-import type {
-  EndpointInfo,
-  FinishReason,
-  SignalNotification,
-  SignalNotificationParams,
-  StreamInfo,
-  TrackKind,
+import {
+  DEFAULT_INPUT_SENSITIVITY,
+  type EndpointInfo,
+  type FinishReason,
+  type MemberState,
+  type Meta,
+  type VideoPosition,
+  type SignalNotification,
+  type SignalNotificationParams,
+  type StreamInfo,
+  type TrackKind,
 } from '@atrium/protocol';
 import type { Publisher } from '../sfu/publisher.js';
 import type { Subscriber } from '../sfu/subscriber.js';
@@ -34,6 +38,19 @@ export interface Subscription {
   subscriber: Subscriber;
   /** Set before the subscriber is closed on purpose, so the SDK learns why. */
   endReason: 'unsubscribed' | 'unpublished' | 'endpoint-left';
+  /** Kinds the subscribing client paused itself (`subscription.setPaused`); deaf pauses audio on top. */
+  clientPaused: Set<TrackKind>;
+}
+
+/** The member state kept for an endpoint beyond its media (levels, position, metadata). */
+export interface MemberSettings {
+  deaf: boolean;
+  inputVolume: number;
+  outputVolume: number;
+  inputSensitivity: number;
+  talking: boolean;
+  position: VideoPosition;
+  meta: Meta;
 }
 
 export class Endpoint {
@@ -45,11 +62,51 @@ export class Endpoint {
   readonly subscriptions = new Map<string, Subscription>();
   /** Kinds the server has muted (a moderator or the REST API); the client cannot unmute them. */
   readonly serverMuted = new Set<TrackKind>();
+  /** Kinds the endpoint muted itself (`audioMute()`/`videoMute()`); it may unmute them. */
+  readonly selfMuted = new Set<TrackKind>();
+  readonly settings: MemberSettings;
 
-  constructor(id: string, name: string, connection: EndpointConnection) {
+  constructor(id: string, name: string, connection: EndpointConnection, meta: Meta = {}) {
     this.id = id;
     this.name = name;
     this.connection = connection;
+    this.settings = {
+      deaf: false,
+      inputVolume: 0,
+      outputVolume: 0,
+      inputSensitivity: DEFAULT_INPUT_SENSITIVITY,
+      talking: false,
+      position: 'auto',
+      meta: { ...meta },
+    };
+  }
+
+  /** Its microphone (audio) or camera (video) is muted, by itself or by the room. */
+  isMuted(kind: TrackKind): boolean {
+    return this.selfMuted.has(kind) || this.serverMuted.has(kind);
+  }
+
+  /** The reference's member entity (`getMembers()`, `member.joined`). */
+  member(room: { roomId: string; sessionId: string }): MemberState {
+    const s = this.settings;
+    const videoMuted = this.isMuted('video');
+    return {
+      id: this.id,
+      type: 'member',
+      name: this.name,
+      room_id: room.roomId,
+      room_session_id: room.sessionId,
+      visible: !videoMuted && s.position !== 'off-canvas',
+      audio_muted: this.isMuted('audio'),
+      video_muted: videoMuted,
+      deaf: s.deaf,
+      input_volume: s.inputVolume,
+      output_volume: s.outputVolume,
+      input_sensitivity: s.inputSensitivity,
+      talking: s.talking,
+      position: s.position,
+      meta: s.meta,
+    };
   }
 
   streamInfo(stream: PublishedStream): StreamInfo {
@@ -58,7 +115,7 @@ export class Endpoint {
       tracks: [...stream.publisher.tracks.keys()].map((kind) => ({
         id: `${stream.tag}:${kind}`,
         kind,
-        muted: (stream.muted.get(kind) ?? false) || this.serverMuted.has(kind),
+        muted: (stream.muted.get(kind) ?? false) || this.isMuted(kind),
       })),
     };
   }

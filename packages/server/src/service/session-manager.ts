@@ -10,6 +10,7 @@ import {
   AtriumError,
   ErrorCode,
   type LeaveReason,
+  type Permission,
   type Room,
   type Session,
   type SessionEndpoint,
@@ -71,7 +72,7 @@ export class SessionManager {
     roomId: string,
     token: string,
     connection: EndpointConnection,
-  ): Promise<{ room: Room; session: RoomSession; endpoint: Endpoint }> {
+  ): Promise<{ room: Room; session: RoomSession; endpoint: Endpoint; permissions: readonly Permission[] }> {
     const claims = await this.tokens.verify(token);
     const room = await this.rooms.getRoom(roomId);
     if (claims.roomId !== room.id) {
@@ -81,9 +82,9 @@ export class SessionManager {
       throw new AtriumError(ErrorCode.ROOM_DISABLED, room.disabled ? 'the room is disabled' : 'the room was deactivated after its session');
     }
     const session = await this.openSession(room);
-    const endpoint = session.join({ id: claims.endpoint.id, name: claims.endpoint.name }, connection);
+    const endpoint = session.join({ id: claims.endpoint.id, name: claims.endpoint.name, meta: claims.meta }, connection);
     await this.write(session.id);
-    return { room, session, endpoint };
+    return { room, session, endpoint, permissions: claims.permissions };
   }
 
   /** Ends a live session on request (REST `actions/end`). */
@@ -220,6 +221,8 @@ export class SessionManager {
         emptyTimeoutSeconds: room.timeout,
         maxDurationSeconds: room.maxDuration,
         autoCloseSeconds: autoClose,
+        layout: room.layout,
+        enableChat: room.enableChat,
       });
       this.watch(session, room);
       const startedAt = session.startedAt.toISOString();

@@ -16,6 +16,7 @@ import {
   signalMethods,
   validationError,
   type FinishReason,
+  type Permission,
   type SignalMethod,
   type SignalNotification,
   type SignalNotificationParams,
@@ -25,6 +26,8 @@ import type { Endpoint, EndpointConnection } from '../rtc/endpoint.js';
 import type { RoomSession } from '../rtc/room-session.js';
 import type { SessionManager } from '../service/session-manager.js';
 import type { AccessTokens } from '../auth/access-tokens.js';
+import { checkPermissions, requiredPermissions } from './permission-check.js';
+import { handleRoomSessionCall, roomSessionCallNames } from './room-session-calls.js';
 
 /** WebSocket close codes we use (4000-4999 are the application's). */
 export const SignalCloseCode = {
@@ -36,7 +39,7 @@ export const SignalCloseCode = {
 
 const JOIN_TIMEOUT_MS = 15_000;
 
-type Joined = { session: RoomSession; endpoint: Endpoint };
+type Joined = { session: RoomSession; endpoint: Endpoint; permissions: readonly Permission[] };
 
 export class SignalConnection implements EndpointConnection {
   private readonly socket: WebSocket;
@@ -110,9 +113,12 @@ export class SignalConnection implements EndpointConnection {
       });
       return;
     }
+    // Work to run once this request's reply is sent (ending the session after removeAllMembers).
+    const afterReply: Array<() => void> = [];
     try {
-      const result = await this.dispatch(method as SignalMethod, params);
+      const result = await this.dispatch(method as SignalMethod, params, afterReply);
       this.send({ jsonrpc: '2.0', id, result });
+      for (const action of afterReply) action();
       if (this.finishAfterReply) {
         this.notify('room.finished', { reason: 'left' });
         this.socket.close(SignalCloseCode.NORMAL, 'left');
@@ -126,13 +132,30 @@ export class SignalConnection implements EndpointConnection {
     }
   }
 
-  private async dispatch<M extends SignalMethod>(method: M, rawParams: unknown): Promise<SignalResult<M>> {
+  private async dispatch<M extends SignalMethod>(
+    method: M,
+    rawParams: unknown,
+    afterReply: Array<() => void>,
+  ): Promise<SignalResult<M>> {
     const parsed = signalMethods[method].params.safeParse(rawParams ?? {});
     if (!parsed.success) throw validationError(parsed.error, `${method} params`);
     const params = parsed.data;
     if (method === 'join') return (await this.join(params as { roomId: string; token: string })) as SignalResult<M>;
-    const { session, endpoint } = this.requireJoined();
+    const { session, endpoint, permissions } = this.requireJoined();
     const self = endpoint.id;
+    checkPermissions(
+      permissions,
+      requiredPermissions(method, params, self, { publishedTags: [...endpoint.streams.keys()] }),
+      method,
+    );
+    if (roomSessionCallNames.has(method)) {
+      return handleRoomSessionCall(method, params, {
+        session,
+        self,
+        permissions,
+        afterReply: (action) => afterReply.push(action),
+      });
+    }
     switch (method) {
       case 'publish': {
         const p = params as { tag: string; sdp: string };
@@ -177,12 +200,12 @@ export class SignalConnection implements EndpointConnection {
     if (this.joined || this.joining) throw new AtriumError(ErrorCode.ALREADY_JOINED, 'this connection already joined');
     this.joining = true;
     try {
-      const { room, session, endpoint } = await this.sessions.join(params.roomId, params.token, this);
+      const { room, session, endpoint, permissions } = await this.sessions.join(params.roomId, params.token, this);
       if (this.closed) {
         session.leave(endpoint.id, 'disconnected');
         throw new AtriumError(ErrorCode.NOT_JOINED, 'the connection closed while joining');
       }
-      this.joined = { session, endpoint };
+      this.joined = { session, endpoint, permissions };
       clearTimeout(this.joinTimer);
       this.expireAt(tokenExpiry(params.token));
       this.log.info({ roomId: room.id, sessionId: session.id, endpointId: endpoint.id }, 'endpoint joined');
@@ -190,6 +213,7 @@ export class SignalConnection implements EndpointConnection {
         room: { id: room.id, title: room.title, sessionId: session.id },
         endpoint: endpoint.info(),
         endpoints: session.listEndpoints().filter((e) => e !== endpoint).map((e) => e.info()),
+        state: session.joinedState(endpoint.id),
       };
     } finally {
       this.joining = false;
@@ -205,6 +229,8 @@ export class SignalConnection implements EndpointConnection {
       throw new AtriumError(ErrorCode.TOKEN_INVALID, 'the access token is for another room or endpoint');
     }
     this.expireAt(claims.exp);
+    // A new token may carry other permissions: they apply from now on.
+    joined.permissions = claims.permissions;
     return { expiresAt: new Date(claims.exp * 1000).toISOString() };
   }
 

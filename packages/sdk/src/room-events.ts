@@ -1,0 +1,119 @@
+/**
+ * @module The room's events: names (`RoomEvent`), payload types (`RoomEvents`), and the payloads
+ * that are not signaling messages (layout, egress, leaving).
+ */
+import type {
+  ChatMessageEvent,
+  FinishReason,
+  LeaveReason,
+  MemberJoinedEvent,
+  MemberLeftEvent,
+  MemberMediaEvent,
+  MemberState,
+  MemberTalkingEvent,
+  MemberUpdatedEvent,
+  RoomJoinedEvent,
+  RoomUpdatedEvent,
+  StreamInfo,
+} from '@atrium/protocol';
+import type { RemoteEndpoint, RemoteTrack } from './remote-endpoint.js';
+import type { TokenRefreshedEvent } from './token-refresher.js';
+
+/** The reference's `layout.changed` payload; `layers` are filled in by the layout integration. */
+export interface LayoutChangedEvent {
+  room_session_id: string;
+  room_id: string;
+  layout: { name: string; room_session_id: string; room_id: string; layers: Array<Record<string, unknown>> };
+}
+
+/** What the egress calls will resolve with once wired (they reject with NOT_IMPLEMENTED until then). */
+export interface EgressEntity {
+  id: string;
+  [field: string]: unknown;
+}
+
+/** The room left event (`room.left`). */
+export interface RoomLeftEvent {
+  reason: FinishReason;
+}
+
+/** Room events, for `room.on(RoomEvent.X, …)`. */
+export const RoomEvent = {
+  /** Another endpoint joined: `(endpoint)`. */
+  EndpointJoined: 'endpoint.joined',
+  /** Another endpoint left: `(endpoint, reason)`. */
+  EndpointLeft: 'endpoint.left',
+  /** Another endpoint published a stream: `(endpoint, stream)`. */
+  StreamPublished: 'stream.published',
+  /** Another endpoint stopped publishing a stream: `(endpoint, tag)`. */
+  StreamUnpublished: 'stream.unpublished',
+  /** A remote track was muted or unmuted by its publisher: `(endpoint, track)`. */
+  TrackUpdated: 'track.updated',
+  /** This client is no longer in the room: `(reason)`. */
+  Finished: 'finished',
+  /** The connection took a new access token (SDK refresh or `updateToken`): `({token, expiresAt, refreshToken?})`. */
+  TokenRefreshed: 'token.refreshed',
+  /** Something in the background failed, e.g. a token refresh; the room goes on: `(error)`. */
+  Error: 'error',
+  /** This client joined: the room with every member (`room_session`), `member_id`, `call_id`. */
+  RoomJoined: 'room.joined',
+  /** This client left the room session: `({reason})`. */
+  RoomLeft: 'room.left',
+  /** Room fields changed: `room.updated` lists them, their values beside it. */
+  RoomUpdated: 'room.updated',
+  /** A member joined: `({member})`. */
+  MemberJoined: 'member.joined',
+  /** A member left: `({member, reason})`. */
+  MemberLeft: 'member.left',
+  /** Member fields changed: `member.updated` lists them, their values beside it. */
+  MemberUpdated: 'member.updated',
+  /** A member started or stopped talking. */
+  MemberTalking: 'member.talking',
+  /** The member list or a member changed: `({members})` with the full list. */
+  MemberListUpdated: 'memberList.updated',
+  /** The layout (or who sits where) changed. */
+  LayoutChanged: 'layout.changed',
+  /** Another member (or the room) muted or unmuted this client's microphone or camera; the SDK already applied it. */
+  LocalMedia: 'local.media',
+  /** A chat message to everyone or to this client. */
+  ChatMessage: 'chat.message',
+  RecordingStarted: 'recording.started',
+  RecordingUpdated: 'recording.updated',
+  RecordingEnded: 'recording.ended',
+  PlaybackStarted: 'playback.started',
+  PlaybackUpdated: 'playback.updated',
+  PlaybackEnded: 'playback.ended',
+  /** An RTMP stream of the room started (egress; not the primary design's published stream). */
+  StreamStarted: 'stream.started',
+  StreamEnded: 'stream.ended',
+} as const;
+
+export type RoomEvents = {
+  'endpoint.joined': [endpoint: RemoteEndpoint];
+  'endpoint.left': [endpoint: RemoteEndpoint, reason: LeaveReason];
+  'stream.published': [endpoint: RemoteEndpoint, stream: StreamInfo];
+  'stream.unpublished': [endpoint: RemoteEndpoint, tag: string];
+  'track.updated': [endpoint: RemoteEndpoint, track: RemoteTrack];
+  finished: [reason: FinishReason];
+  'token.refreshed': [event: TokenRefreshedEvent];
+  error: [error: Error];
+  'room.joined': [event: RoomJoinedEvent];
+  'room.left': [event: RoomLeftEvent];
+  'room.updated': [event: RoomUpdatedEvent];
+  'member.joined': [event: MemberJoinedEvent];
+  'member.left': [event: MemberLeftEvent];
+  'member.updated': [event: MemberUpdatedEvent];
+  'member.talking': [event: MemberTalkingEvent];
+  'memberList.updated': [event: { members: MemberState[] }];
+  'layout.changed': [event: LayoutChangedEvent];
+  'local.media': [event: MemberMediaEvent];
+  'chat.message': [event: ChatMessageEvent];
+  'recording.started': [recording: EgressEntity];
+  'recording.updated': [recording: EgressEntity];
+  'recording.ended': [recording: EgressEntity];
+  'playback.started': [playback: EgressEntity];
+  'playback.updated': [playback: EgressEntity];
+  'playback.ended': [playback: EgressEntity];
+  'stream.started': [stream: EgressEntity];
+  'stream.ended': [stream: EgressEntity];
+};
