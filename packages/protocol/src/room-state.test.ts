@@ -10,10 +10,9 @@ import {
   memberUpdatedEventSchema,
   roomUpdatedEventSchema,
   sensitivitySchema,
-  videoPositionSchema,
-  videoPositionsSchema,
   volumeSchema,
 } from './room-state.js';
+import { videoPositionSchema, videoPositionsSchema } from './layouts/types.js';
 import { signalMethods } from './signaling.js';
 
 describe('room state schemas', () => {

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { endpointIdSchema } from './access-tokens.js';
 import { layoutNameSchema } from './rooms.js';
+import { videoPositionSchema, videoPositionsSchema } from './layouts/types.js';
 
 /** Largest room or member `meta` object, in bytes of JSON (`META_TOO_LARGE` above it). */
 export const MAX_META_BYTES = 16 * 1024;
@@ -20,20 +21,6 @@ export function jsonByteLength(value: unknown): number {
 /** Free-form metadata: a JSON object. The size limit is checked by the server (a clear error code). */
 export const metaSchema = z.record(z.string().max(256), z.unknown());
 export type Meta = z.infer<typeof metaSchema>;
-
-/** A position in a layout: `auto`, `reserved-n`, `standard-n` or `off-canvas`. */
-export const videoPositionSchema = z.union([
-  z.literal('auto'),
-  z.literal('off-canvas'),
-  z.string().regex(/^(reserved|standard)-\d{1,3}$/, 'auto, off-canvas, reserved-n or standard-n'),
-]);
-export type VideoPosition = z.infer<typeof videoPositionSchema>;
-
-/** Member id (or the keyword `self`) → position. */
-export const videoPositionsSchema = z
-  .record(z.union([z.literal('self'), endpointIdSchema]), videoPositionSchema)
-  .refine((positions) => Object.keys(positions).length <= 500, { message: 'at most 500 positions' });
-export type VideoPositions = z.infer<typeof videoPositionsSchema>;
 
 /** Audio levels: volumes -50..50 (0 = unchanged), sensitivity 0..100. */
 export const volumeSchema = z.number().min(-50).max(50);

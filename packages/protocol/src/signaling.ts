@@ -19,10 +19,9 @@ import {
   roomJoinedEventSchema,
   roomUpdatedEventSchema,
   sensitivitySchema,
-  videoPositionSchema,
-  videoPositionsSchema,
   volumeSchema,
 } from './room-state.js';
+import { videoPositionSchema, videoPositionsSchema } from './layouts/types.js';
 
 export const SIGNAL_PATH = '/api/v1/signal';
 

@@ -100,8 +100,6 @@ export type {
   RoomJoinedEvent,
   RoomState,
   RoomUpdatedEvent,
-  VideoPosition,
-  VideoPositions,
 } from '@atrium/protocol';
 export type { TokenRefreshedEvent } from './token-refresher.js';
 export { RemoteEndpoint, RemoteTrack, type RemoteTrackEvents } from './remote-endpoint.js';

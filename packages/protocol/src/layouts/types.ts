@@ -20,10 +20,12 @@ export type LayoutSpec = LayoutName | CompositionLayout;
  */
 export type VideoPosition = 'auto' | `reserved-${number}` | `standard-${number}` | 'off-canvas';
 
-export const videoPositionSchema = z
-  .string()
-  .regex(/^(auto|off-canvas|(reserved|standard)-[1-9][0-9]{0,3})$/, 'auto, reserved-n, standard-n or off-canvas')
-  .transform((value) => value as VideoPosition);
+const VIDEO_POSITION_PATTERN = /^(auto|off-canvas|(reserved|standard)-[1-9][0-9]{0,3})$/;
+
+export const videoPositionSchema = z.custom<VideoPosition>(
+  (value) => typeof value === 'string' && VIDEO_POSITION_PATTERN.test(value),
+  'auto, reserved-n, standard-n or off-canvas',
+);
 
 /**
  * Positions by key: a member id, the keyword `self`, or `<memberId>:<streamTag>` (`self:<tag>`) to
@@ -32,7 +34,9 @@ export const videoPositionSchema = z
  */
 export type VideoPositions = Record<string, VideoPosition>;
 
-export const videoPositionsSchema = z.record(z.string().min(1).max(200), videoPositionSchema);
+export const videoPositionsSchema = z
+  .record(z.string().min(1).max(200).regex(/^[A-Za-z0-9_.@:-]+$/, 'a member id, self, or <id>:<streamTag>'), videoPositionSchema)
+  .refine((positions) => Object.keys(positions).length <= 500, { message: 'at most 500 positions' });
 
 /** The keyword standing for the member the positions are sent by (resolved against `selfMemberId`). */
 export const SELF_POSITION_KEY = 'self';

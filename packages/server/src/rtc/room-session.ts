@@ -7,7 +7,9 @@ import {
   AtriumError,
   ErrorCode,
   TypedEmitter,
+  SELF_POSITION_KEY,
   layoutNames,
+  layoutStreamKey,
   memberUpdatableFields,
   type ChatMessageEvent,
   type FinishReason,
@@ -612,12 +614,19 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
     if (layoutReason) this.layoutStateChanged(layoutReason);
   }
 
-  /** `self` → the caller; every named member must be in the session. */
+  /**
+   * Keys are a member id (its primary stream) or `<memberId>:<streamTag>` (one stream); `self`
+   * stands for the caller. Every named member must be in the session.
+   */
   private resolvePositions(positions: VideoPositions, callerId: string): Array<[string, VideoPosition]> {
     return Object.entries(positions).map(([key, position]) => {
-      const id = key === 'self' ? callerId : key;
+      if (key === SELF_POSITION_KEY) return [callerId, position];
+      if (this.endpoints.has(key)) return [key, position];
+      const split = key.lastIndexOf(':');
+      const member = split > 0 ? key.slice(0, split) : key;
+      const id = member === SELF_POSITION_KEY ? callerId : member;
       this.requireMember(id);
-      return [id, position];
+      return [layoutStreamKey(id, key.slice(split + 1)), position];
     });
   }
 

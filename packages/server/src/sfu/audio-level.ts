@@ -21,14 +21,12 @@
  *   as silence.
  */
 import type { RTCRtpHeaderExtensionParameters, RtpPacket } from 'werift';
-import { TypedEmitter } from '@atrium/protocol';
+import { DEFAULT_INPUT_SENSITIVITY, TypedEmitter } from '@atrium/protocol';
 import type { PublishedTrack, RtpSink } from './published-track.js';
 import { RtpExtensionUri } from './peer-config.js';
 
 /** The quietest level RFC 6464 can express (dBov). */
 export const SILENCE_DBOV = -127;
-/** The reference's default `input_sensitivity`. */
-export const DEFAULT_INPUT_SENSITIVITY = 30;
 
 export interface AudioLevelOptions {
   /** `input_sensitivity`, 0–100; default 30. */
