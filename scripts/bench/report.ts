@@ -1,0 +1,56 @@
+/**
+ * @module The benchmark's printed table: per topology, Atrium beside Janus and their ratio.
+ */
+import type { TopologyResult } from './measure.js';
+
+type Row = [label: string, pick: (r: TopologyResult) => number | null | string, lowerIsBetter?: boolean];
+
+const ROWS: Row[] = [
+  ['subscriptions', (r) => r.subscriptions],
+  ['forwarded packets/s', (r) => r.forwardedPacketsPerSecond],
+  ['forwarded Mbps', (r) => r.forwardedMbps],
+  ['SFU CPU % of a core', (r) => r.sfuCpuPercent],
+  ['CPU µs / forwarded packet', (r) => r.cpuMicrosPerPacket],
+  ['RSS MiB', (r) => r.rssMiB],
+  ['memory / stream KiB', (r) => r.memoryPerStreamKiB],
+  ['decoded fps (sinks)', (r) => r.decodedFps],
+  ['decoded fps (all, getStats)', (r) => r.decodedFpsAll],
+  ['loss %', (r) => r.lossPercent],
+  ['NACKs sent (window)', (r) => r.nacksSent],
+  ['PLIs sent (window)', (r) => r.plisSent],
+  ['publisher Mbps', (r) => r.publisherMbps],
+  ['publisher encoded fps', (r) => r.publisherFps],
+  ['publisher frame width', (r) => r.publisherWidth],
+  ['publisher limited by', (r) => r.publisherLimitation],
+  ['publisher estimate Mbps', (r) => r.publisherEstimateMbps],
+  ['time to target bitrate s', (r) => (r.timeToTargetPerPublisher.length === 0 ? null : r.timeToTargetSeconds ?? 'never')],
+  ['join → first frame p50 ms', (r) => r.firstFrameP50Ms],
+  ['join → first frame p95 ms', (r) => r.firstFrameP95Ms],
+  ['subscriptions without frames', (r) => r.subscriptionsWithoutFrames],
+  ['setup s', (r) => r.setupSeconds],
+  ['load generator CPU %', (r) => r.loadGeneratorCpuPercent],
+];
+
+const show = (value: number | null | string | undefined): string =>
+  value === null || value === undefined ? '–' : typeof value === 'number' && Number.isNaN(value) ? 'NaN' : String(value);
+
+/** One block per topology: a row per figure, a column per SFU, and Atrium/Janus when both ran. */
+export function formatTable(results: (TopologyResult | { sfu: string; topology: string; error: string })[]): string {
+  const topologies = [...new Set(results.map((r) => r.topology))];
+  const lines: string[] = [];
+  for (const topology of topologies) {
+    const atrium = results.find((r) => r.topology === topology && r.sfu === 'atrium');
+    const janus = results.find((r) => r.topology === topology && r.sfu === 'janus');
+    lines.push('', `${topology}`.padEnd(32) + 'atrium'.padStart(12) + 'janus'.padStart(12) + 'atrium/janus'.padStart(14));
+    for (const sfu of [atrium, janus]) if (sfu && 'error' in sfu) lines.push(`  ${sfu.sfu} failed: ${sfu.error}`);
+    const a = atrium && !('error' in atrium) ? atrium : undefined;
+    const j = janus && !('error' in janus) ? janus : undefined;
+    for (const [label, pick] of ROWS) {
+      const av = a ? pick(a) : null;
+      const jv = j ? pick(j) : null;
+      const ratio = typeof av === 'number' && typeof jv === 'number' && jv !== 0 ? (av / jv).toFixed(2) : '';
+      lines.push(`  ${label}`.padEnd(32) + show(a ? av : undefined).padStart(12) + show(j ? jv : undefined).padStart(12) + ratio.padStart(14));
+    }
+  }
+  return lines.join('\n');
+}
