@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { join, type WebSocketConstructor } from '../../packages/sdk/src/index.js';
 import { freePort } from '../../test/helpers/child-server.js';
-import { cappedWrtc } from './media.js';
+import { cappedWrtc, receiveOnlyWrtc } from './media.js';
 import { sleep, until, type BenchClient, type BenchPublication, type SfuStartOptions, type SfuUnderTest } from './sfu.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -72,14 +72,19 @@ export async function startAtrium(options: SfuStartOptions): Promise<SfuUnderTes
     };
     const room = await api<{ id: string }>('/api/v1/rooms', { title: 'bench' });
     const wrtc = cappedWrtc(options.maxBitrate);
+    const receiveOnly = receiveOnlyWrtc(options.maxBitrate);
     const pid = child.pid;
     if (pid === undefined) throw new Error('atrium: no pid');
     return {
       name: 'atrium',
       pid,
-      async connect(name: string): Promise<BenchClient> {
+      async connect(name, connectOptions = {}): Promise<BenchClient> {
         const { token } = await api<{ token: string }>(`/api/v1/endpoints/${name}/access-tokens`, { roomId: room.id, name });
-        const session = await join(room.id, token, { url, wrtc, WebSocket: WebSocket as unknown as WebSocketConstructor });
+        const session = await join(room.id, token, {
+          url,
+          wrtc: connectOptions.receiveOnly ? receiveOnly : wrtc,
+          WebSocket: WebSocket as unknown as WebSocketConstructor,
+        });
         return {
           async publish(stream) {
             const local = await session.room.publish(TAG, stream);

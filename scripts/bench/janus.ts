@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import WebSocket from 'ws';
 import { iceGatheringComplete } from '../../packages/sdk/src/environment.js';
-import { cappedWrtc } from './media.js';
+import { cappedWrtc, renumberPayloadType, renumberVp8 } from './media.js';
 import { sleep, type BenchClient, type BenchPublication, type SfuStartOptions, type SfuUnderTest } from './sfu.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -166,7 +166,7 @@ export async function startJanus(options: SfuStartOptions): Promise<SfuUnderTest
   return {
     name: 'janus',
     pid,
-    async connect(name: string): Promise<BenchClient> {
+    async connect(name, connectOptions = {}): Promise<BenchClient> {
       const session = await JanusSession.open();
       const pcs: RTCPeerConnection[] = [];
       return {
@@ -208,10 +208,14 @@ export async function startJanus(options: SfuStartOptions): Promise<SfuUnderTest
             streams: [{ feed: Number(publication.id) }],
           });
           if (!attached.jsep) throw new Error('janus: subscribe without an offer');
-          await pc.setRemoteDescription(attached.jsep);
+          // Receive-only: the same payload-type renumbering as receiveOnlyWrtc (no decoding).
+          const renamed = connectOptions.receiveOnly ? renumberVp8(attached.jsep.sdp) : { sdp: attached.jsep.sdp, mapping: undefined };
+          await pc.setRemoteDescription({ type: 'offer', sdp: renamed.sdp });
           await pc.setLocalDescription(await pc.createAnswer());
           await iceGatheringComplete(pc);
-          await session.message(handle, { request: 'start' }, { type: 'answer', sdp: pc.localDescription?.sdp ?? '' });
+          const local = pc.localDescription?.sdp ?? '';
+          const answer = renamed.mapping ? renumberPayloadType(local, renamed.mapping.to, renamed.mapping.from) : local;
+          await session.message(handle, { request: 'start' }, { type: 'answer', sdp: answer });
           session.trickleCompleted(handle);
           return { videoTrack: () => video, getStats: () => pc.getStats() };
         },

@@ -50,7 +50,7 @@ export function parseArgs(argv: string[]): BenchOptions {
     sfus: sfus as SfuName[],
     warmupSeconds: number('warmup', quick ? 3 : 10),
     windowSeconds: number('window', quick ? 5 : 20),
-    decoders: number('decoders', 4),
+    decoders: number('decoders', 10),
     maxBitrate: number('bitrate', 1_000_000),
     joinConcurrency: number('join-concurrency', 4),
     sfuCpu: sfuCpu === undefined || sfuCpu === 'none' || sfuCpu === '' ? undefined : sfuCpu,

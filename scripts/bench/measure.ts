@@ -22,7 +22,10 @@ import type { Topology } from './topology.js';
 export interface MeasureOptions {
   warmupSeconds: number;
   windowSeconds: number;
-  /** Video subscriptions that keep counting decoded frames through the window (the rest only receive). */
+  /**
+   * Subscribing endpoints that decode video (counted by RTCVideoSink); the others receive it
+   * without decoding. Mesh endpoints always decode.
+   */
   decoders: number;
   /** Publishers' video sender cap, bits/s. */
   maxBitrate: number;
@@ -54,10 +57,12 @@ export interface TopologyResult {
   rssBaselineMiB: number;
   /** (RSS at the end − RSS before anyone joined) / subscriptions. */
   memoryPerStreamKiB: number;
-  /** Mean frames/s delivered to the decoding subscribers' RTCVideoSinks; null for audio only. */
+  /** Video subscriptions that decoded (the rest received without decoding). */
+  decodingSubscriptions: number;
+  /** Mean frames/s delivered to the decoding subscriptions' RTCVideoSinks; null for audio only. */
   decodedFps: number | null;
-  /** Mean framesDecoded/s over every video subscription (libwebrtc decodes them all); null for audio only. */
-  decodedFpsAll: number | null;
+  /** The slowest decoding subscription's frames/s; null for audio only. */
+  decodedFpsMin: number | null;
   /** Packets lost / (received + lost) at the subscribers in the window, %. */
   lossPercent: number;
   /** NACK / PLI / FIR the subscribers sent during the window. */
@@ -80,35 +85,30 @@ export interface TopologyResult {
   publisherLimitation: string | null;
   /** Publishers' mean bandwidth estimate (availableOutgoingBitrate) at the end, Mbps. */
   publisherEstimateMbps: number | null;
-  /** Join (or, in a mesh, subscribe) → first decoded frame, ms; null for audio only. */
+  /** Join (or, in a mesh, subscribe) → first decoded frame over the decoding subscriptions, ms; null for audio only. */
   firstFrameP50Ms: number | null;
   firstFrameP95Ms: number | null;
-  /** Video subscriptions that never delivered a frame. */
+  /** Subscriptions (decoding or not) that received no packet in the window. */
+  subscriptionsWithoutPackets: number;
+  /** Decoding subscriptions that never delivered a frame. */
   subscriptionsWithoutFrames: number;
   /** The load generator's own CPU over the window, % of one core (≈100 means it was the bottleneck). */
   loadGeneratorCpuPercent: number;
 }
 
-/** Frames delivered to a sink; the sink can be dropped after the first frame (receive-only). */
+/** Frames a decoding subscription delivered to its sink, and when the first came. */
 class FrameCounter {
   frames = 0;
   firstFrameAt: number | undefined;
   private sink: { stop(): void; onframe: ((event: unknown) => void) | null } | undefined;
 
-  constructor(track: MediaStreamTrack, readonly startedAt: number, private readonly keep: boolean) {
+  constructor(track: MediaStreamTrack, readonly startedAt: number) {
     const sink = new wrtc.nonstandard.RTCVideoSink(track as never) as unknown as { stop(): void; onframe: ((event: unknown) => void) | null };
     this.sink = sink;
     sink.onframe = () => {
       this.frames++;
-      if (this.firstFrameAt === undefined) {
-        this.firstFrameAt = performance.now();
-        if (!this.keep) this.stop();
-      }
+      if (this.firstFrameAt === undefined) this.firstFrameAt = performance.now();
     };
-  }
-
-  get decoding(): boolean {
-    return this.keep;
   }
 
   stop(): void {
@@ -198,12 +198,12 @@ export async function measureTopology(sfu: SfuUnderTest, topology: Topology, opt
   const setupStarted = performance.now();
   let videoSubscriptions = 0;
 
-  const watch = (subscription: BenchSubscription, startedAt: number): void => {
+  const watch = (subscription: BenchSubscription, startedAt: number, decode: boolean): void => {
     subscriptions.push(subscription);
     const track = subscription.videoTrack();
     if (!track) return;
     videoSubscriptions++;
-    counters.push(new FrameCounter(track, startedAt, counters.filter((c) => c.decoding).length < options.decoders));
+    if (decode) counters.push(new FrameCounter(track, startedAt));
   };
 
   try {
@@ -226,15 +226,16 @@ export async function measureTopology(sfu: SfuUnderTest, topology: Topology, opt
       const pairs = publishers.flatMap((me) => publishers.filter((other) => other !== me).map((other) => ({ me, other })));
       await inBatches(pairs, options.joinConcurrency, async ({ me, other }) => {
         const startedAt = performance.now();
-        watch(await me.client.subscribe(other.publication), startedAt);
+        watch(await me.client.subscribe(other.publication), startedAt, true);
       });
     }
     const subscriberIndexes = Array.from({ length: topology.subscribers }, (_, i) => i);
     await inBatches(subscriberIndexes, options.joinConcurrency, async (i) => {
       const startedAt = performance.now();
-      const client = await sfu.connect(`sub-${i}`);
+      const decode = i < options.decoders;
+      const client = await sfu.connect(`sub-${i}`, { receiveOnly: !decode && !topology.audioOnly });
       clients.push(client);
-      for (const publication of publications) watch(await client.subscribe(publication), startedAt);
+      for (const publication of publications) watch(await client.subscribe(publication), startedAt, decode);
     });
     const setupSeconds = (performance.now() - setupStarted) / 1000;
     options.log(`  ${subscriptions.length} subscriptions in ${setupSeconds.toFixed(1)} s; warming up ${options.warmupSeconds} s`);
@@ -261,14 +262,7 @@ export async function measureTopology(sfu: SfuUnderTest, topology: Topology, opt
     const packetsPerSecond = forwarded / statsWindow;
     const cpuRate = (cpu1 - cpu0) / window;
 
-    const videoFps: number[] = [];
-    after.perSubscription.forEach((counter, i) => {
-      if (subscriptions[i]?.videoTrack()) videoFps.push((counter.framesDecoded - (before.perSubscription[i]?.framesDecoded ?? 0)) / statsWindow);
-    });
-    const sinkFps = counters
-      .map((c, i) => ({ c, frames: (framesAfter[i] ?? 0) - (framesBefore[i] ?? 0) }))
-      .filter(({ c }) => c.decoding)
-      .map(({ frames }) => frames / window);
+    const sinkFps = counters.map((_, i) => ((framesAfter[i] ?? 0) - (framesBefore[i] ?? 0)) / window);
     const firstFrames = counters
       .filter((c) => c.firstFrameAt !== undefined)
       .map((c) => (c.firstFrameAt as number) - c.startedAt)
@@ -296,8 +290,9 @@ export async function measureTopology(sfu: SfuUnderTest, topology: Topology, opt
       rssMiB: round(rssEnd / 1048576),
       rssBaselineMiB: round(rssBaseline / 1048576),
       memoryPerStreamKiB: round((rssEnd - rssBaseline) / 1024 / Math.max(1, subscriptions.length)),
+      decodingSubscriptions: counters.length,
       decodedFps: roundOrNull(mean(sinkFps)),
-      decodedFpsAll: roundOrNull(mean(videoFps)),
+      decodedFpsMin: roundOrNull(sinkFps.length === 0 ? null : Math.min(...sinkFps)),
       lossPercent: round(forwarded > 0 ? (100 * delta.packetsLost) / forwarded : 0, 2),
       nacksSent: delta.nackCount,
       plisSent: delta.pliCount,
@@ -313,6 +308,9 @@ export async function measureTopology(sfu: SfuUnderTest, topology: Topology, opt
       publisherEstimateMbps: roundOrNull(estimates.length > 0 ? (mean(estimates) as number) / 1e6 : null, 2),
       firstFrameP50Ms: roundOrNull(percentile(firstFrames, 50), 0),
       firstFrameP95Ms: roundOrNull(percentile(firstFrames, 95), 0),
+      subscriptionsWithoutPackets: after.perSubscription.filter(
+        (counter, i) => counter.packetsReceived - (before.perSubscription[i]?.packetsReceived ?? 0) === 0,
+      ).length,
       subscriptionsWithoutFrames: counters.filter((c) => c.firstFrameAt === undefined).length,
       loadGeneratorCpuPercent: round(((ownCpu.user + ownCpu.system) / 1e6 / window) * 100),
     };

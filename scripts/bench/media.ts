@@ -26,6 +26,79 @@ export function cappedWrtc(maxBitrate: number): WebRtcImplementation {
   return { RTCPeerConnection: CappedPeerConnection, MediaStream: wrtc.MediaStream as unknown as typeof MediaStream };
 }
 
+/**
+ * Like `cappedWrtc`, for an endpoint that receives video without decoding it: each offer is
+ * applied with VP8 renumbered to a payload type the offerer did not use, and the answer is
+ * handed back with the offerer's number. The SFU sends VP8 under its own number, which this
+ * libwebrtc receiver counts (inbound-rtp packetsReceived, receiver reports) but never decodes —
+ * so the load generator's core is not spent on decoders the benchmark does not look at.
+ */
+export function receiveOnlyWrtc(maxBitrate: number): WebRtcImplementation {
+  const Capped = cappedWrtc(maxBitrate).RTCPeerConnection;
+  class ReceiveOnlyPeerConnection extends Capped {
+    constructor(configuration?: RTCConfiguration) {
+      super(configuration);
+      let renumbered: { from: number; to: number } | undefined;
+      // node-webrtc defines localDescription on the instance (not configurable): wrap the instance.
+      return new Proxy(this, {
+        get(target, property) {
+          if (property === 'setRemoteDescription') {
+            return (description: RTCSessionDescriptionInit) => {
+              if (description.type === 'offer' && description.sdp) {
+                const renamed = renumberVp8(description.sdp);
+                renumbered = renamed.mapping;
+                return target.setRemoteDescription({ type: 'offer', sdp: renamed.sdp });
+              }
+              return target.setRemoteDescription(description);
+            };
+          }
+          if (property === 'localDescription') {
+            const local = target.localDescription;
+            if (!local || !renumbered) return local;
+            return { type: local.type, sdp: renumberPayloadType(local.sdp, renumbered.to, renumbered.from) };
+          }
+          const value: unknown = Reflect.get(target, property, target);
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+    }
+  }
+  return { RTCPeerConnection: ReceiveOnlyPeerConnection, MediaStream: wrtc.MediaStream as unknown as typeof MediaStream };
+}
+
+/** Renumbers VP8 in an offer's video sections to a payload type no section uses. */
+export function renumberVp8(sdp: string): { sdp: string; mapping: { from: number; to: number } | undefined } {
+  const vp8 = /^a=rtpmap:(\d+) VP8\//m.exec(sdp);
+  if (!vp8) return { sdp, mapping: undefined };
+  const used = new Set<number>();
+  for (const m of sdp.matchAll(/^m=\S+ \d+ \S+ ([\d ]+)$/gm)) for (const pt of (m[1] ?? '').split(' ')) used.add(Number(pt));
+  let to = 127;
+  while (used.has(to) && to > 96) to--;
+  const from = Number(vp8[1]);
+  return { sdp: renumberPayloadType(sdp, from, to), mapping: { from, to } };
+}
+
+/** Replaces payload type `from` by `to` in the video sections' m= line, rtpmap/rtcp-fb/fmtp lines and RTX apt. */
+export function renumberPayloadType(sdp: string, from: number, to: number): string {
+  let inVideo = false;
+  const attribute = new RegExp(`^a=(rtpmap|rtcp-fb|fmtp):${from}(?= |$)`);
+  return sdp
+    .split('\r\n')
+    .map((line) => {
+      if (line.startsWith('m=')) {
+        inVideo = line.startsWith('m=video');
+        if (!inVideo) return line;
+        return line
+          .split(' ')
+          .map((token, i) => (i >= 3 && token === String(from) ? String(to) : token))
+          .join(' ');
+      }
+      if (!inVideo) return line;
+      return line.replace(attribute, `a=$1:${to}`).replace(new RegExp(`apt=${from}$`), `apt=${to}`);
+    })
+    .join('\r\n');
+}
+
 /** Received-side counters of one peer connection (all inbound-rtp streams summed). */
 export interface InboundCounters {
   packetsReceived: number;

@@ -29,7 +29,11 @@ export interface SfuUnderTest {
   readonly name: SfuName;
   /** The process whose /proc/<pid>/stat is measured. */
   readonly pid: number;
-  connect(name: string): Promise<BenchClient>;
+  /**
+   * Joins one endpoint. A `receiveOnly` endpoint gets its video but does not decode it (see
+   * `receiveOnlyWrtc`); it never publishes.
+   */
+  connect(name: string, options?: { receiveOnly?: boolean }): Promise<BenchClient>;
   stop(): Promise<void>;
 }
 
