@@ -14,7 +14,7 @@ import { startAtrium } from './atrium.js';
 import { startJanus } from './janus.js';
 import { measureTopology, type MeasureOptions, type TopologyResult } from './measure.js';
 import { machineInfo } from './proc.js';
-import { formatTable } from './report.js';
+import { formatMarkdown, formatTable } from './report.js';
 import type { SfuName, SfuStartOptions, SfuUnderTest } from './sfu.js';
 import { DEFAULT_TOPOLOGIES, parseTopology, type Topology } from './topology.js';
 
@@ -108,7 +108,14 @@ async function main(): Promise<void> {
     options.out,
     `${JSON.stringify({ startedAt, machine, settings: { ...settings, topologies: topologies.map((t) => t.spec), loadGeneratorCpu: process.env.ATRIUM_BENCH_LOADGEN_CPU ?? null }, results }, null, 2)}\n`,
   );
-  process.stdout.write(`\nwrote ${path.relative(process.cwd(), options.out)}\n`);
+  const markdown = options.out.replace(/\.json$/, '') + '.md';
+  writeFileSync(
+    markdown,
+    `${startedAt}, ${machine.nproc} cores ${machine.cpuModel}, ${machine.ramGiB} GiB RAM, Node ${machine.node}, ` +
+      `warm-up ${options.warmupSeconds} s, window ${options.windowSeconds} s, cap ${options.maxBitrate / 1e6} Mbps, ` +
+      `${options.decoders} decoding subscribers\n\n${formatMarkdown(results)}\n`,
+  );
+  process.stdout.write(`\nwrote ${path.relative(process.cwd(), options.out)} and ${path.relative(process.cwd(), markdown)}\n`);
   // libwebrtc's native handles keep the loop alive; the exit hook in wrtc-media.ts skips their finalizers.
   process.exit(results.some((r) => 'error' in r) ? 1 : 0);
 }

@@ -56,3 +56,47 @@ export function formatTable(results: (TopologyResult | { sfu: string; topology: 
   }
   return lines.join('\n');
 }
+
+type Column = [header: string, pick: (r: TopologyResult) => string, ratio?: (r: TopologyResult) => number | null];
+
+const pair = (a: number | null, b: number | null): string => `${show(a)} / ${show(b)}`;
+const COLUMNS: Column[] = [
+  ['subs', (r) => show(r.subscriptions)],
+  ['packets/s', (r) => show(r.forwardedPacketsPerSecond), (r) => r.forwardedPacketsPerSecond],
+  ['Mbps', (r) => show(r.forwardedMbps), (r) => r.forwardedMbps],
+  ['SFU CPU %', (r) => show(r.sfuCpuPercent), (r) => r.sfuCpuPercent],
+  ['**µs / packet**', (r) => `**${show(r.cpuMicrosPerPacket)}**`, (r) => r.cpuMicrosPerPacket],
+  ['RSS MiB', (r) => show(r.rssMiB), (r) => r.rssMiB],
+  ['KiB / stream', (r) => show(r.memoryPerStreamKiB), (r) => r.memoryPerStreamKiB],
+  ['fps mean / min', (r) => pair(r.decodedFps, r.decodedFpsMin), (r) => r.decodedFps],
+  ['loss %', (r) => show(r.lossPercent)],
+  ['NACK / PLI', (r) => pair(r.nacksSent, r.plisSent)],
+  ['pub Mbps (est.)', (r) => `${show(r.publisherMbps)} (${show(r.publisherEstimateMbps)})`, (r) => r.publisherMbps],
+  ['to target s', (r) => (r.timeToTargetPerPublisher.length === 0 ? '–' : show(r.timeToTargetSeconds ?? 'never'))],
+  ['first frame p50 / p95 ms', (r) => pair(r.firstFrameP50Ms, r.firstFrameP95Ms), (r) => r.firstFrameP50Ms],
+  ['loadgen CPU %', (r) => show(r.loadGeneratorCpuPercent)],
+];
+
+/** The results as one Markdown table (for docs/benchmarks.md): a row per SFU and a ratio row per topology. */
+export function formatMarkdown(results: (TopologyResult | { sfu: string; topology: string; error: string })[]): string {
+  const header = ['topology', 'SFU', ...COLUMNS.map(([h]) => h)];
+  const lines = [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`];
+  for (const topology of [...new Set(results.map((r) => r.topology))]) {
+    const rows = results.filter((r) => r.topology === topology);
+    for (const r of rows) {
+      if ('error' in r) lines.push(`| ${topology} | ${r.sfu} | failed: ${r.error} |`);
+      else lines.push(`| ${topology} | ${r.sfu} | ${COLUMNS.map(([, pick]) => pick(r)).join(' | ')} |`);
+    }
+    const a = rows.find((r): r is TopologyResult => r.sfu === 'atrium' && !('error' in r));
+    const j = rows.find((r): r is TopologyResult => r.sfu === 'janus' && !('error' in r));
+    if (a && j) {
+      const ratios = COLUMNS.map(([, , ratio]) => {
+        const av = ratio?.(a);
+        const jv = ratio?.(j);
+        return typeof av === 'number' && typeof jv === 'number' && jv !== 0 ? (av / jv).toFixed(2) : '';
+      });
+      lines.push(`| ${topology} | atrium/janus | ${ratios.join(' | ')} |`);
+    }
+  }
+  return lines.join('\n');
+}
