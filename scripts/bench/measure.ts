@@ -55,6 +55,8 @@ export interface TopologyResult {
   cpuMicrosPerPacket: number;
   rssMiB: number;
   rssBaselineMiB: number;
+  /** RSS at the end of the window − RSS at its start (a long `--window` shows growth). */
+  rssGrowthMiB: number;
   /** (RSS at the end − RSS before anyone joined) / subscriptions. */
   memoryPerStreamKiB: number;
   /** Video subscriptions that decoded (the rest received without decoding). */
@@ -244,6 +246,7 @@ export async function measureTopology(sfu: SfuUnderTest, topology: Topology, opt
 
     const before = await snapshot(subscriptions, publications);
     const framesBefore = counters.map((c) => c.frames);
+    const rssWindowStart = rssBytes(sfu.pid);
     const cpu0 = cpuSeconds(sfu.pid);
     const ownCpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -289,6 +292,7 @@ export async function measureTopology(sfu: SfuUnderTest, topology: Topology, opt
       cpuMicrosPerPacket: round(packetsPerSecond > 0 ? (cpuRate * 1e6) / packetsPerSecond : Number.NaN),
       rssMiB: round(rssEnd / 1048576),
       rssBaselineMiB: round(rssBaseline / 1048576),
+      rssGrowthMiB: round((rssEnd - rssWindowStart) / 1048576),
       memoryPerStreamKiB: round((rssEnd - rssBaseline) / 1024 / Math.max(1, subscriptions.length)),
       decodingSubscriptions: counters.length,
       decodedFps: roundOrNull(mean(sinkFps)),

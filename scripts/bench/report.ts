@@ -12,6 +12,7 @@ const ROWS: Row[] = [
   ['SFU CPU % of a core', (r) => r.sfuCpuPercent],
   ['CPU µs / forwarded packet', (r) => r.cpuMicrosPerPacket],
   ['RSS MiB', (r) => r.rssMiB],
+  ['RSS growth in window MiB', (r) => r.rssGrowthMiB],
   ['memory / stream KiB', (r) => r.memoryPerStreamKiB],
   ['decoding subscriptions', (r) => r.decodingSubscriptions],
   ['decoded fps (mean)', (r) => r.decodedFps],
