@@ -22,7 +22,7 @@ const TAG = 'camera';
 export async function startAtrium(options: SfuStartOptions): Promise<SfuUnderTest> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-bench-'));
   const port = await freePort();
-  const server = [process.execPath, '--import', 'tsx', path.join(repoRoot, 'packages/server/src/main.ts')];
+  const server = [process.execPath, ...(options.serverNodeArgs ?? []), '--import', 'tsx', path.join(repoRoot, 'packages/server/src/main.ts')];
   const command = options.cpu === undefined ? server : ['taskset', '-c', options.cpu, ...server];
   const child = spawn(command[0] as string, command.slice(1), {
     cwd: repoRoot,

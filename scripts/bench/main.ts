@@ -6,6 +6,7 @@
  * Flags: --topologies=1-10,1-20,1-40,4x4,large  --sfu=atrium,janus  --warmup=S  --window=S
  *        --quick (warm-up 3 s, window 5 s)  --decoders=N  --bitrate=BPS  --join-concurrency=N
  *        --sfu-cpu=LIST (taskset list for the SFUs; "none" to not pin)  --out=FILE
+ *        --server-args="--cpu-prof --cpu-prof-dir=bench-results/prof" (Node flags for the Atrium server)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -24,6 +25,7 @@ export interface BenchOptions extends Omit<MeasureOptions, 'log'> {
   topologies: Topology[];
   sfus: SfuName[];
   sfuCpu: string | undefined;
+  serverNodeArgs: string[];
   out: string;
 }
 
@@ -34,7 +36,7 @@ export function parseArgs(argv: string[]): BenchOptions {
     if (!match) throw new Error(`unexpected argument "${arg}" (flags look like --window=20)`);
     flags.set(match[1] as string, match[2] ?? 'true');
   }
-  const known = ['topologies', 'sfu', 'warmup', 'window', 'quick', 'decoders', 'bitrate', 'join-concurrency', 'sfu-cpu', 'out'];
+  const known = ['topologies', 'sfu', 'warmup', 'window', 'quick', 'decoders', 'bitrate', 'join-concurrency', 'sfu-cpu', 'out', 'server-args'];
   for (const name of flags.keys()) if (!known.includes(name)) throw new Error(`unknown flag --${name}; known: --${known.join(', --')}`);
   const quick = flags.get('quick') === 'true';
   const number = (name: string, fallback: number): number => {
@@ -54,6 +56,7 @@ export function parseArgs(argv: string[]): BenchOptions {
     maxBitrate: number('bitrate', 1_000_000),
     joinConcurrency: number('join-concurrency', 4),
     sfuCpu: sfuCpu === undefined || sfuCpu === 'none' || sfuCpu === '' ? undefined : sfuCpu,
+    serverNodeArgs: (flags.get('server-args') ?? '').split(' ').filter((arg) => arg.length > 0),
     out: path.resolve(repoRoot, flags.get('out') ?? 'bench-results/latest.json'),
   };
 }
@@ -68,7 +71,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       log(`${topology.label} on ${name}`);
       let sfu: SfuUnderTest | undefined;
       try {
-        sfu = await starters[name]({ cpu: options.sfuCpu, maxBitrate: options.maxBitrate });
+        sfu = await starters[name]({ cpu: options.sfuCpu, maxBitrate: options.maxBitrate, serverNodeArgs: options.serverNodeArgs });
         const result = await measureTopology(sfu, topology, { ...options, log });
         log(
           `  ${result.forwardedPacketsPerSecond} packets/s, CPU ${result.sfuCpuPercent}%, ${result.cpuMicrosPerPacket} µs/packet, ` +

@@ -44,6 +44,8 @@ export interface SfuStartOptions {
   cpu: string | undefined;
   /** Video sender cap of the load generator's publishers, bits/s. */
   maxBitrate: number;
+  /** Extra Node flags for the Atrium server process, e.g. `--cpu-prof` (ignored for Janus). */
+  serverNodeArgs?: string[];
 }
 
 /** Resolves `check()` once truthy, polling; throws `what` after `timeoutMs`. */
