@@ -67,6 +67,9 @@ export interface TopologyResult {
   decodedFpsMin: number | null;
   /** Packets lost / (received + lost) at the subscribers in the window, %. */
   lossPercent: number;
+  /** Loss % of the decoding subscriptions alone, and of the receive-only ones alone (null if none). */
+  lossPercentDecoding: number | null;
+  lossPercentReceiveOnly: number | null;
   /** NACK / PLI / FIR the subscribers sent during the window. */
   nacksSent: number;
   plisSent: number;
@@ -115,11 +118,9 @@ class FrameCounter {
 
   stop(): void {
     if (!this.sink) return;
-    const sink = this.sink;
+    this.sink.onframe = null;
+    this.sink.stop();
     this.sink = undefined;
-    sink.onframe = null;
-    // Stopping inside the sink's own callback is not safe in node-webrtc: defer it.
-    setImmediate(() => sink.stop());
   }
 }
 
@@ -195,6 +196,8 @@ export async function measureTopology(sfu: SfuUnderTest, topology: Topology, opt
   const media: SyntheticMedia[] = [];
   const monitors: BitrateMonitor[] = [];
   const subscriptions: BenchSubscription[] = [];
+  /** Per subscription (same order): does it decode video? */
+  const decodes: boolean[] = [];
   const counters: FrameCounter[] = [];
   const target = 0.9 * options.maxBitrate;
   const setupStarted = performance.now();
@@ -202,6 +205,7 @@ export async function measureTopology(sfu: SfuUnderTest, topology: Topology, opt
 
   const watch = (subscription: BenchSubscription, startedAt: number, decode: boolean): void => {
     subscriptions.push(subscription);
+    decodes.push(decode || topology.audioOnly);
     const track = subscription.videoTrack();
     if (!track) return;
     videoSubscriptions++;
@@ -265,6 +269,17 @@ export async function measureTopology(sfu: SfuUnderTest, topology: Topology, opt
     const packetsPerSecond = forwarded / statsWindow;
     const cpuRate = (cpu1 - cpu0) / window;
 
+    const lossOf = (decoding: boolean): number | null => {
+      let lost = 0;
+      let total = 0;
+      after.perSubscription.forEach((counter, i) => {
+        if (decodes[i] !== decoding) return;
+        const d = subtractInbound(counter, before.perSubscription[i] ?? emptyInbound());
+        lost += d.packetsLost;
+        total += d.packetsLost + d.packetsReceived;
+      });
+      return total > 0 ? (100 * lost) / total : null;
+    };
     const sinkFps = counters.map((_, i) => ((framesAfter[i] ?? 0) - (framesBefore[i] ?? 0)) / window);
     const firstFrames = counters
       .filter((c) => c.firstFrameAt !== undefined)
@@ -298,6 +313,8 @@ export async function measureTopology(sfu: SfuUnderTest, topology: Topology, opt
       decodedFps: roundOrNull(mean(sinkFps)),
       decodedFpsMin: roundOrNull(sinkFps.length === 0 ? null : Math.min(...sinkFps)),
       lossPercent: round(forwarded > 0 ? (100 * delta.packetsLost) / forwarded : 0, 2),
+      lossPercentDecoding: roundOrNull(lossOf(true), 2),
+      lossPercentReceiveOnly: roundOrNull(lossOf(false), 2),
       nacksSent: delta.nackCount,
       plisSent: delta.pliCount,
       firsSent: delta.firCount,

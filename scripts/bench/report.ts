@@ -18,6 +18,7 @@ const ROWS: Row[] = [
   ['decoded fps (mean)', (r) => r.decodedFps],
   ['decoded fps (slowest)', (r) => r.decodedFpsMin],
   ['loss %', (r) => r.lossPercent],
+  ['  decoding / receive-only', (r) => `${show(r.lossPercentDecoding)} / ${show(r.lossPercentReceiveOnly)}`],
   ['NACKs sent (window)', (r) => r.nacksSent],
   ['PLIs sent (window)', (r) => r.plisSent],
   ['publisher Mbps', (r) => r.publisherMbps],
