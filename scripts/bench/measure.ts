@@ -57,6 +57,8 @@ export interface TopologyResult {
   rssBaselineMiB: number;
   /** RSS at the end of the window − RSS at its start (a long `--window` shows growth). */
   rssGrowthMiB: number;
+  /** RSS sampled every 10 s through the window (MiB), for long runs. */
+  rssSamplesMiB: number[];
   /** (RSS at the end − RSS before anyone joined) / subscriptions. */
   memoryPerStreamKiB: number;
   /** Video subscriptions that decoded (the rest received without decoding). */
@@ -254,7 +256,12 @@ export async function measureTopology(sfu: SfuUnderTest, topology: Topology, opt
     const cpu0 = cpuSeconds(sfu.pid);
     const ownCpu0 = process.cpuUsage();
     const t0 = performance.now();
-    await sleep(options.windowSeconds * 1000);
+    const rssSamples = [rssWindowStart];
+    const windowEnd = t0 + options.windowSeconds * 1000;
+    for (let now = performance.now(); now < windowEnd; now = performance.now()) {
+      await sleep(Math.min(10_000, windowEnd - now));
+      if (performance.now() < windowEnd - 1) rssSamples.push(rssBytes(sfu.pid));
+    }
     const cpu1 = cpuSeconds(sfu.pid);
     const ownCpu = process.cpuUsage(ownCpu0);
     const t1 = performance.now();
@@ -308,6 +315,7 @@ export async function measureTopology(sfu: SfuUnderTest, topology: Topology, opt
       rssMiB: round(rssEnd / 1048576),
       rssBaselineMiB: round(rssBaseline / 1048576),
       rssGrowthMiB: round((rssEnd - rssWindowStart) / 1048576),
+      rssSamplesMiB: [...rssSamples, rssEnd].map((bytes) => round(bytes / 1048576)),
       memoryPerStreamKiB: round((rssEnd - rssBaseline) / 1024 / Math.max(1, subscriptions.length)),
       decodingSubscriptions: counters.length,
       decodedFps: roundOrNull(mean(sinkFps)),
