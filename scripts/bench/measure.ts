@@ -42,7 +42,7 @@ export interface TopologyResult {
   /** Subscribed streams (one per subscriber per publisher). */
   subscriptions: number;
   videoSubscriptions: number;
-  /** Seconds from the first join to the last subscription answered. */
+  /** Seconds from the first publisher's join to the last subscription answered. */
   setupSeconds: number;
   windowSeconds: number;
   /** RTP packets the SFU sent to subscribers per second (received + lost at the subscribers). */
