@@ -38,7 +38,8 @@ export class SequenceRewriter {
       if (this.lastOut !== undefined) this.offset = (this.lastOut + 1 - inSeq) & 0xffff;
     }
     const out = (inSeq + this.offset) & 0xffff;
-    this.lastOut = out;
+    // A retransmission the publisher answered late is older than what was sent: keep the newest.
+    if (this.lastOut === undefined || ((out - this.lastOut) & 0xffff) < 0x8000) this.lastOut = out;
     return out;
   }
 }
