@@ -1,7 +1,8 @@
 /**
  * @module Prints the top functions of a V8 .cpuprofile by self time (and by inclusive time with
  * --inclusive), e.g. one written by `node scripts/perf/sfu-load.ts --cpu-prof`.
- * usage: node scripts/perf/profile-summary.mjs FILE.cpuprofile [--top=40] [--inclusive]
+ * usage: node scripts/perf/profile-summary.mjs FILE.cpuprofile [--top=40] [--inclusive] [--skip=SECONDS]
+ * (--skip leaves out the first seconds: start-up and joins.)
  */
 import fs from 'node:fs';
 
@@ -16,9 +17,16 @@ const profile = JSON.parse(fs.readFileSync(file, 'utf8'));
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map();
 for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const skipUs = Number((process.argv.find((a) => a.startsWith('--skip=')) ?? '--skip=0').slice(7)) * 1e6;
 const selfSamples = new Map();
-for (const id of profile.samples) selfSamples.set(id, (selfSamples.get(id) ?? 0) + 1);
-const total = profile.samples.length;
+let elapsed = 0;
+let total = 0;
+profile.samples.forEach((id, i) => {
+  elapsed += profile.timeDeltas[i] ?? 0;
+  if (elapsed < skipUs) return;
+  total++;
+  selfSamples.set(id, (selfSamples.get(id) ?? 0) + 1);
+});
 const key = (n) => {
   const f = n.callFrame;
   const url = f.url.replace(/^.*node_modules\//, '').replace(/^.*\/src\//, 'src/');

@@ -9,7 +9,8 @@
  *   /work/shared/net/isolated.sh node --import tsx scripts/perf/sfu-load.ts [options]
  * Options (all optional):
  *   --subscribers=40  --warmup=10  --window=20 (seconds)  --target=1000000 (bits/s, the
- *   publisher's cap, given to the server as ATRIUM_VIDEO_BITRATE_MAX)  --noise=0.3
+ *   publisher's cap, given to the server as ATRIUM_VIDEO_BITRATE_MAX)  --noise=0.1 (share of the
+ *   picture that is random)  --size=640x360 (smaller frames make the 40 decoders cheaper)
  *   --cpu-prof (server writes a .cpuprofile into $TMPDIR/atrium-perf-profiles)  --pin (server on cpu 0,
  *   this process on cpu 1)  --minutes=N (memory run: print RSS every 30 s for N minutes)
  *   --loss=0.05 (drop this share of UDP with iptables while measuring; needs isolated.sh)
@@ -36,6 +37,7 @@ const warmupS = Number(option('warmup', '10'));
 const windowS = Number(option('window', '20'));
 const target = Number(option('target', '1000000'));
 const noise = Number(option('noise', '0.1'));
+const [width, height] = option('size', '640x360').split('x').map(Number) as [number, number];
 const cpuProf = option('cpu-prof', 'false') === 'true';
 const pin = option('pin', 'false') === 'true';
 const minutes = Number(option('minutes', '0'));
@@ -56,12 +58,20 @@ async function freePort(): Promise<number> {
 }
 
 /** utime + stime of a process, in seconds, and its RSS in bytes. */
-function procUsage(pid: number): { cpu: number; rss: number } {
+function procUsage(pid: number): { cpu: number; system: number; rss: number } {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]);
   const rssPages = Number(fields[21]);
-  return { cpu: ticks / 100, rss: rssPages * 4096 };
+  return { cpu: ticks / 100, system: Number(fields[12]) / 100, rss: rssPages * 4096 };
+}
+
+/** The namespace's UDP counters (receive-buffer overflows show a starved receiver). */
+function udpCounters(): { rcvbufErrors: number; sndbufErrors: number } {
+  const lines = fs.readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+  const names = lines[0]!.split(/\s+/);
+  const values = lines[1]!.split(/\s+/).map(Number);
+  return { rcvbufErrors: values[names.indexOf('RcvbufErrors')]!, sndbufErrors: values[names.indexOf('SndbufErrors')]! };
 }
 
 interface Counters {
@@ -91,9 +101,11 @@ async function subscriberCounters(reports: RTCStatsReport[]): Promise<Counters> 
   return c;
 }
 
-function publisherVideo(report: RTCStatsReport): { bytesSent: number; nackReceived: number; pliReceived: number; retransmitted: number } {
-  const out = { bytesSent: 0, nackReceived: 0, pliReceived: 0, retransmitted: 0 };
+function publisherVideo(report: RTCStatsReport): { bytesSent: number; packetsSent: number; nackReceived: number; pliReceived: number; retransmitted: number } {
+  const out = { bytesSent: 0, packetsSent: 0, nackReceived: 0, pliReceived: 0, retransmitted: 0 };
   report.forEach((s: Record<string, unknown>) => {
+    // Every packet the publisher sends (audio and video) is forwarded once to each subscriber.
+    if (s.type === 'outbound-rtp') out.packetsSent += Number(s.packetsSent ?? 0) - Number(s.retransmittedPacketsSent ?? 0);
     if (s.type === 'outbound-rtp' && s.kind === 'video') {
       out.bytesSent += Number(s.bytesSent ?? 0);
       out.nackReceived += Number(s.nackCount ?? 0);
@@ -165,7 +177,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < subscriberCount; i++) {
     subscribers.push(await join(room.id!, await token(`sub-${i}`), { url, wrtc: wrtcImpl }));
   }
-  const media = syntheticCamera({ noise });
+  const media = syntheticCamera({ noise, width, height });
   const publishedAt = Date.now();
   const local = await publisher.room.publish('camera', media.stream);
   // Subscribe everyone at once, as a room filling up does.
@@ -217,22 +229,32 @@ async function main(): Promise<void> {
   const before = await subscriberCounters(await getReports());
   const pubBefore = publisherVideo(await local.getStats());
   const usageBefore = procUsage(serverPid);
+  const udpBefore = udpCounters();
   const t0 = process.hrtime.bigint();
   await sleep(windowS * 1000);
   const usageAfter = procUsage(serverPid);
+  const udpAfter = udpCounters();
   const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
   const after = await subscriberCounters(await getReports());
   const pubAfter = publisherVideo(await local.getStats());
   if (loss > 0) {
     execFileSync('iptables', ['-D', 'INPUT', '-p', 'udp', '-m', 'statistic', '--mode', 'random', '--probability', String(loss), '-j', 'DROP']);
   }
-  const packets = after.packets - before.packets;
+  const received = after.packets - before.packets;
+  const packets = (pubAfter.packetsSent - pubBefore.packetsSent) * subscriberCount;
   const cpuS = usageAfter.cpu - usageBefore.cpu;
   const mbps = ((after.videoBytes - before.videoBytes) * 8) / elapsed / 1e6;
   const pubMbps = ((pubAfter.bytesSent - pubBefore.bytesSent) * 8) / elapsed / 1e6;
   console.log(`window ${elapsed.toFixed(1)} s, cores ${os.cpus().length}${pin ? ' (server pinned to cpu 0)' : ''}`);
-  console.log(`publisher video ${pubMbps.toFixed(2)} Mbps; forwarded ${(packets / elapsed).toFixed(0)} packets/s, video ${mbps.toFixed(1)} Mbps to ${subscriberCount} subscribers`);
-  console.log(`server CPU ${((cpuS / elapsed) * 100).toFixed(1)}% of a core; ${((cpuS * 1e6) / packets).toFixed(1)} µs per forwarded packet`);
+  console.log(
+    `publisher video ${pubMbps.toFixed(2)} Mbps; forwarded ${(packets / elapsed).toFixed(0)} packets/s ` +
+      `(publisher's packets × ${subscriberCount}; subscribers received ${(received / elapsed).toFixed(0)}/s, video ${mbps.toFixed(1)} Mbps)`,
+  );
+  const systemS = usageAfter.system - usageBefore.system;
+  console.log(
+    `server CPU ${((cpuS / elapsed) * 100).toFixed(1)}% of a core (${((100 * systemS) / cpuS).toFixed(0)}% of it in the kernel); ` +
+      `${((cpuS * 1e6) / packets).toFixed(1)} µs per forwarded packet`,
+  );
   console.log(`server RSS ${(usageAfter.rss / 1e6).toFixed(1)} MB (${(usageAfter.rss / 1e6 / (2 * subscriberCount)).toFixed(2)} MB per forwarded track incl. base)`);
   console.log(
     `subscribers: decoded ${(((after.framesDecoded - before.framesDecoded) / elapsed) / subscriberCount).toFixed(1)} fps each, ` +
@@ -240,6 +262,9 @@ async function main(): Promise<void> {
       `publisher got NACKs ${pubAfter.nackReceived - pubBefore.nackReceived}, retransmitted ${pubAfter.retransmitted - pubBefore.retransmitted}, PLIs ${pubAfter.pliReceived - pubBefore.pliReceived}`,
   );
 
+  console.log(
+    `UDP receive-buffer overflows ${udpAfter.rcvbufErrors - udpBefore.rcvbufErrors}, send-buffer errors ${udpAfter.sndbufErrors - udpBefore.sndbufErrors}`,
+  );
   for (let m = 0; m < minutes * 2; m++) {
     await sleep(30_000);
     const u = procUsage(serverPid);
