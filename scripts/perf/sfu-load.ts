@@ -225,7 +225,9 @@ async function main(): Promise<void> {
   if (loss > 0) {
     execFileSync('iptables', ['-A', 'INPUT', '-p', 'udp', '-m', 'statistic', '--mode', 'random', '--probability', String(loss), '-j', 'DROP']);
   }
-  const getReports = (): Promise<RTCStatsReport[]> => Promise.all(subscriptions.map((s) => s.getStats()));
+  // A subscription the server dropped (e.g. ICE consent lost on a starved load generator) is skipped.
+  const getReports = async (): Promise<RTCStatsReport[]> =>
+    (await Promise.all(subscriptions.map((s) => s.getStats().catch(() => undefined)))).filter((r): r is RTCStatsReport => r !== undefined);
   const before = await subscriberCounters(await getReports());
   const pubBefore = publisherVideo(await local.getStats());
   const usageBefore = procUsage(serverPid);
@@ -269,7 +271,7 @@ async function main(): Promise<void> {
     await sleep(30_000);
     const u = procUsage(serverPid);
     const c = await subscriberCounters(await getReports());
-    console.log(`t+${(m + 1) * 30}s RSS ${(u.rss / 1e6).toFixed(1)} MB, decoded frames total ${c.framesDecoded}`);
+    console.log(`t+${(m + 1) * 30}s RSS ${(u.rss / 1e6).toFixed(1)} MB, ${(await getReports()).length} subscriptions open, decoded frames total ${c.framesDecoded}`);
   }
 
   media.stop();
