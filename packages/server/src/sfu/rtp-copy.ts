@@ -44,7 +44,11 @@ export class SequenceRewriter {
   }
 }
 
-/** A fresh packet for one subscriber: own header, remapped extensions, shared payload bytes. */
+/**
+ * A fresh packet for one subscriber: own header, remapped extensions, shared payload bytes — what
+ * werift's `sendRtp` needs, since it rewrites the packet it is given. The SFU now writes bytes
+ * directly (`RtpStreamSender`); this stays as the baseline `scripts/perf/send-path.ts` measures.
+ */
 export function copyForSubscriber(
   packet: RtpPacket,
   sequenceNumber: number,
