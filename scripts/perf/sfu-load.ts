@@ -277,8 +277,12 @@ async function main(): Promise<void> {
   media.stop();
   await publisher.room.leave().catch(() => undefined);
   await Promise.all(subscribers.map((s) => s.room.leave().catch(() => undefined)));
+  // The server ends its room sessions on shutdown; a second signal makes it hurry.
+  const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGINT');
-  await new Promise((r) => child.once('exit', r));
+  const hurry = setTimeout(() => child.kill('SIGINT'), 5000);
+  await exited;
+  clearTimeout(hurry);
   fs.rmSync(dataDir, { recursive: true, force: true });
   if (cpuProf) console.log(`cpu profile in ${profDir}`);
   process.exit(0);
