@@ -66,3 +66,14 @@ export function createPeerConfig(rtc: RtcConfig, policy: IceAddressPolicy): Part
     iceFilterStunResponse: (_message, address) => policy.allows(address[0]),
   };
 }
+
+/**
+ * Removes transport-wide congestion control from a remote offer. werift answers with whatever
+ * rtcp-fb the offer lists, and once `transport-cc` is negotiated its receiver runs its own TWCC
+ * feedback — without the sequence-number extension, which we do not negotiate — beside our REMB;
+ * that stock feedback is what collapses a libwebrtc publisher's bitrate. Without it libwebrtc
+ * follows our REMB (and its own loss-based estimate).
+ */
+export function withoutTransportCc(sdp: string): string {
+  return sdp.replace(/^a=rtcp-fb:\S+ transport-cc\r?\n/gm, '').replace(/^a=extmap:\d+(\/\w+)? \S*transport-wide-cc\S*\r?\n/gm, '');
+}

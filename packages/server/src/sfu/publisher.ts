@@ -7,6 +7,7 @@ import { AtriumError, ErrorCode, TypedEmitter, type TrackKind } from '@atrium/pr
 import { PublishedTrack } from './published-track.js';
 import type { TransportContext } from './transport-context.js';
 import { announceCandidates, filterRemoteCandidates } from './ice-filter.js';
+import { withoutTransportCc } from './peer-config.js';
 
 export type PublisherEvents = {
   /** The peer connection closed or failed; the publisher is closed. */
@@ -45,7 +46,7 @@ export class Publisher extends TypedEmitter<PublisherEvents> {
     try {
       const { sdp, dropped } = filterRemoteCandidates(offerSdp, context.policy);
       if (dropped.length > 0) context.log.debug({ dropped }, 'ignored remote ICE candidates outside allowed networks');
-      await pc.setRemoteDescription({ type: 'offer', sdp });
+      await pc.setRemoteDescription({ type: 'offer', sdp: withoutTransportCc(sdp) });
       const answer = await pc.createAnswer();
       await pc.setLocalDescription(answer);
       const local = pc.localDescription?.sdp;

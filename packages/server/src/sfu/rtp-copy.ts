@@ -38,12 +38,17 @@ export class SequenceRewriter {
       if (this.lastOut !== undefined) this.offset = (this.lastOut + 1 - inSeq) & 0xffff;
     }
     const out = (inSeq + this.offset) & 0xffff;
-    this.lastOut = out;
+    // A retransmission the publisher answered late is older than what was sent: keep the newest.
+    if (this.lastOut === undefined || ((out - this.lastOut) & 0xffff) < 0x8000) this.lastOut = out;
     return out;
   }
 }
 
-/** A fresh packet for one subscriber: own header, remapped extensions, shared payload bytes. */
+/**
+ * A fresh packet for one subscriber: own header, remapped extensions, shared payload bytes — what
+ * werift's `sendRtp` needs, since it rewrites the packet it is given. The SFU now writes bytes
+ * directly (`RtpStreamSender`); this stays as the baseline `scripts/perf/send-path.ts` measures.
+ */
 export function copyForSubscriber(
   packet: RtpPacket,
   sequenceNumber: number,

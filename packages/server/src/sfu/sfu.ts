@@ -19,6 +19,15 @@ export interface SfuStats {
   peerConnections: number;
 }
 
+/** Forwarding counters summed over the open subscriptions. */
+export interface SfuMediaStats {
+  /** RTP packets sent to subscribers (first transmissions). */
+  packetsForwarded: number;
+  /** NACK messages subscribers sent us, and packets we retransmitted from our history for them. */
+  nacksReceived: number;
+  retransmitted: number;
+}
+
 export class Sfu {
   private readonly context: TransportContext;
   private readonly publishers = new Map<string, Publisher>();
@@ -60,6 +69,18 @@ export class Sfu {
       subscribers: this.subscribers.size,
       peerConnections: this.publishers.size + this.subscribers.size,
     };
+  }
+
+  mediaStats(): SfuMediaStats {
+    const total: SfuMediaStats = { packetsForwarded: 0, nacksReceived: 0, retransmitted: 0 };
+    for (const subscriber of this.subscribers.values()) {
+      for (const track of subscriber.stats()) {
+        total.packetsForwarded += track.packetsSent;
+        total.nacksReceived += track.nacksReceived;
+        total.retransmitted += track.retransmitted;
+      }
+    }
+    return total;
   }
 
   close(): void {

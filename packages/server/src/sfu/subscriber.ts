@@ -9,7 +9,8 @@ import type { Publisher } from './publisher.js';
 import type { PublishedTrack, RtpSink } from './published-track.js';
 import type { TransportContext } from './transport-context.js';
 import { announceCandidates, filterRemoteCandidates } from './ice-filter.js';
-import { SequenceRewriter, copyForSubscriber, extensionIdMap, isVp8KeyframeStart } from './rtp-copy.js';
+import { SequenceRewriter, extensionIdMap, isVp8KeyframeStart } from './rtp-copy.js';
+import { RtpStreamSender } from './rtp-stream-sender.js';
 
 export type SubscriberEvents = {
   /** Closed: by the SFU, by its publisher closing, or by the peer connection failing. */
@@ -19,6 +20,9 @@ export type SubscriberEvents = {
 export interface SubscribedTrackStats {
   kind: TrackKind;
   packetsSent: number;
+  /** NACKs the subscriber sent us, and packets we retransmitted for them. */
+  nacksReceived: number;
+  retransmitted: number;
   paused: boolean;
   /** The subscriber's last REMB (bits/s; 0 before the first). */
   estimatedBitrate: number;
@@ -30,11 +34,10 @@ class SubscribedTrack implements RtpSink {
   private readonly source: PublishedTrack;
   private readonly transceiver: RTCRtpTransceiver;
   private readonly sequence = new SequenceRewriter();
-  private extensionIds = new Map<number, number>();
+  private readonly sender: RtpStreamSender;
   private connected = false;
   private paused = false;
   private awaitingKeyframe: boolean;
-  private packetsSent = 0;
   private unsubscribePli: (() => void) | undefined;
 
   constructor(source: PublishedTrack, transceiver: RTCRtpTransceiver) {
@@ -42,6 +45,8 @@ class SubscribedTrack implements RtpSink {
     this.source = source;
     this.transceiver = transceiver;
     this.awaitingKeyframe = source.kind === 'video';
+    // Only video negotiates NACK (peer-config.ts), so only video keeps a retransmission history.
+    this.sender = new RtpStreamSender(transceiver, { keepHistory: source.kind === 'video' });
     const { unSubscribe } = transceiver.sender.onPictureLossIndication.subscribe(() => {
       this.source.requestKeyframe();
     });
@@ -51,7 +56,7 @@ class SubscribedTrack implements RtpSink {
 
   /** Called once the answer is applied: the subscriber's extension ids are known. */
   negotiated(): void {
-    this.extensionIds = extensionIdMap(this.source.headerExtensions, this.transceiver.headerExtensions);
+    this.sender.negotiated(extensionIdMap(this.source.headerExtensions, this.transceiver.headerExtensions));
   }
 
   /** DTLS is up: media can flow; video waits for a fresh keyframe. */
@@ -79,15 +84,7 @@ class SubscribedTrack implements RtpSink {
       }
       this.awaitingKeyframe = false;
     }
-    const copy = copyForSubscriber(
-      packet,
-      this.sequence.rewrite(packet.header.sequenceNumber),
-      this.extensionIds,
-    );
-    this.packetsSent++;
-    this.transceiver.sender.sendRtp(copy).catch(() => {
-      // Sending fails only while the transport closes; close() follows.
-    });
+    this.sender.send(packet, this.sequence.rewrite(packet.header.sequenceNumber));
   }
 
   estimatedBitrate(): number | undefined {
@@ -96,11 +93,20 @@ class SubscribedTrack implements RtpSink {
   }
 
   stats(): SubscribedTrackStats {
-    return { kind: this.kind, packetsSent: this.packetsSent, paused: this.paused, estimatedBitrate: this.estimatedBitrate() ?? 0 };
+    const sent = this.sender.stats();
+    return {
+      kind: this.kind,
+      packetsSent: sent.packetsSent,
+      nacksReceived: sent.nacksReceived,
+      retransmitted: sent.retransmitted,
+      paused: this.paused,
+      estimatedBitrate: this.estimatedBitrate() ?? 0,
+    };
   }
 
   close(): void {
     this.source.removeSink(this);
+    this.sender.close();
     this.unsubscribePli?.();
     this.unsubscribePli = undefined;
   }
