@@ -75,7 +75,7 @@ const envSchema = z.object({
   ATRIUM_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(1_000),
   /** Hours a delivery is retried; fractions allowed (tests). */
   ATRIUM_WEBHOOK_MAX_AGE_HOURS: z.coerce.number().positive().max(30 * 24).default(24),
-  ATRIUM_WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+  ATRIUM_WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ATRIUM_ANNOUNCED_IP: z.string().optional(),
   ATRIUM_ICE_HOST_ADDRESSES: z.string().default('127.0.0.1'),

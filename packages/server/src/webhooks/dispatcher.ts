@@ -24,7 +24,7 @@ export interface WebhookDispatcherOptions {
   retryCapMs?: number;
   /** A delivery is retried until this long after it was queued, then marked failed. */
   maxAgeMs: number;
-  /** How often to look for due deliveries when nothing wakes the loop (default 250 ms). */
+  /** How often to look for due deliveries when nothing wakes the loop (default 1000 ms). */
   pollIntervalMs?: number;
   /** Most attempts in flight at once (distinct ordering keys; default 16). */
   concurrency?: number;
@@ -81,7 +81,7 @@ export class WebhookDispatcher {
     this.retryBaseMs = options.retryBaseMs;
     this.retryCapMs = options.retryCapMs ?? RETRY_CAP_MS;
     this.maxAgeMs = options.maxAgeMs;
-    this.pollIntervalMs = options.pollIntervalMs ?? 250;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.concurrency = options.concurrency ?? 16;
   }
 
