@@ -10,3 +10,4 @@ export * from './signaling.js';
 export * from './typed-emitter.js';
 export * from './sessions.js';
 export * from './webhooks.js';
+export * from './recordings.js';
