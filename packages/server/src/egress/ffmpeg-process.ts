@@ -62,7 +62,10 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
     return this.partialLine ? [...this.tail, this.partialLine] : [...this.tail];
   }
 
-  /** Asks ffmpeg to finish its output and exit; escalates if it does not. Resolves on exit. */
+  /**
+   * Asks ffmpeg to finish its output and exit (`q` on stdin, read between packets; the caller
+   * should also end its input), then escalates: SIGINT, SIGKILL. Resolves on exit.
+   */
   async stop(): Promise<FfmpegExit> {
     this.stopping = true;
     if (this.exit_) return this.exit_;

@@ -33,6 +33,7 @@ export class RtpTap implements RtpSink {
   private elapsedTicks = 0;
   private lastTimestamp = 0;
   private closed = false;
+  private ssrc = 0;
   private readonly stats_: RtpTapStats = { packetsSent: 0, bytesSent: 0, firstPacketAt: undefined, durationMs: 0 };
   /** Called when the tap needs a keyframe from the publisher. */
   onKeyframeNeeded: () => void = () => undefined;
@@ -65,6 +66,7 @@ export class RtpTap implements RtpSink {
     const buffer = packet.serialize();
     buffer[1] = (buffer[1]! & 0x80) | this.payloadType;
     buffer.writeUInt16BE(this.sequence.rewrite(packet.header.sequenceNumber), 2);
+    this.ssrc = packet.header.ssrc;
     this.track(packet.header.timestamp);
     this.stats_.packetsSent++;
     this.stats_.bytesSent += buffer.length;
@@ -85,6 +87,22 @@ export class RtpTap implements RtpSink {
     if (this.paused === paused) return;
     this.paused = paused;
     if (!paused) this.restart();
+  }
+
+  /**
+   * Tells ffmpeg the stream has ended (RTCP BYE on the RTP port): its SDP demuxer then sees end of
+   * input and closes the file at once, even when no RTP is flowing (a stdin `q` is only read
+   * between packets). ffmpeg ignores packets shorter than an RTP header, so the BYE lists two SSRCs.
+   */
+  sendBye(): void {
+    if (this.closed) return;
+    const bye = Buffer.alloc(12);
+    bye[0] = 0x82; // V=2, SC=2
+    bye[1] = 203; // BYE
+    bye.writeUInt16BE(2, 2); // length in 32-bit words minus one
+    bye.writeUInt32BE(this.ssrc, 4);
+    bye.writeUInt32BE(this.ssrc, 8);
+    this.socket.send(bye, this.port, '127.0.0.1');
   }
 
   close(): void {

@@ -85,12 +85,15 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
 
   /** Detaches the tap, lets ffmpeg close the file, renames it into place. Idempotent. */
   async stop(): Promise<TrackRecordingResult> {
-    this.detach();
     const ffmpeg = this.ffmpeg;
     if (ffmpeg && !this.stopped) {
       this.stopped = true;
+      this.detach(false);
+      // End of input for ffmpeg: it finishes the file now instead of at its UDP timeout.
+      this.tap?.sendBye();
       await ffmpeg.stop();
     }
+    this.detach();
     this.stopped = true;
     const partial = partialName(this.file);
     let sizeBytes = 0;
@@ -150,11 +153,12 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
     }
   }
 
-  private detach(): void {
+  /** Stops feeding ffmpeg; `close` also closes the tap's socket (after the BYE has gone). */
+  private detach(close = true): void {
     clearInterval(this.keyframeTimer);
     if (this.tap) {
       this.options.track.removeSink(this.tap);
-      this.tap.close();
+      if (close) this.tap.close();
     }
   }
 }

@@ -313,8 +313,11 @@ export class RecordingManager {
     const count = (live.perEndpoint.get(file.endpointId) ?? 1) - 1;
     live.perEndpoint.set(file.endpointId, count);
     const startedAt = result.firstPacketAt ?? file.startedAt;
+    // A track that sent nothing (closed at once, or muted throughout) leaves no usable file.
+    const empty = result.firstPacketAt === undefined || result.sizeBytes === 0;
     const changes = {
-      status: 'finished' as const,
+      status: empty ? ('failed' as const) : ('finished' as const),
+      error: empty ? 'no media arrived for this track' : null,
       startedAt: new Date(startedAt).toISOString(),
       offsetMs: Math.max(0, startedAt - Date.parse(record.startedAt)),
       endedAt: new Date().toISOString(),
@@ -325,7 +328,8 @@ export class RecordingManager {
     const row = { ...this.fileRecord(record, file), ...changes };
     this.enqueueWrite(record.id, async (tx) => {
       await tx.recordings.updateFile(file.id, changes);
-      await this.trackEvent(tx, record, row, 'participant-track-recording-stopped');
+      if (empty) await this.trackEvent(tx, record, row, 'participant-track-recording-failed', changes.error ?? undefined);
+      else await this.trackEvent(tx, record, row, 'participant-track-recording-stopped');
       if (count === 0) await this.participantEvent(tx, record, file.endpointId, 'participant-recording-stopped');
     });
   }
