@@ -4,12 +4,13 @@
  * is then checked with ffprobe and renamed into place, or reported as unusable.
  */
 import { execFile } from 'node:child_process';
+import dgram from 'node:dgram';
 import fs from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { partialName } from './track-recorder.js';
+import { partialName, sdpFileOf } from './track-recorder.js';
 
 const run = promisify(execFile);
-const ORPHAN_EXIT_TIMEOUT_MS = 5_000;
+const ORPHAN_EXIT_TIMEOUT_MS = 3_000;
 
 async function commandLine(pid: number): Promise<string | undefined> {
   try {
@@ -19,29 +20,48 @@ async function commandLine(pid: number): Promise<string | undefined> {
   }
 }
 
-/** Stops the ffmpeg `pid` if it is still running and writing `file`; resolves once it is gone. */
+/** Sends an RTCP BYE to the RTP port named in the file's SDP: ffmpeg ends its input and closes the file. */
+async function sendByeFromSdp(file: string): Promise<void> {
+  const sdp = await fs.readFile(sdpFileOf(file), 'utf8').catch(() => '');
+  const port = Number(/^m=\w+ (\d+) /m.exec(sdp)?.[1]);
+  if (!Number.isInteger(port) || port <= 0) return;
+  const socket = dgram.createSocket('udp4');
+  const bye = Buffer.from([0x82, 203, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0]);
+  await new Promise<void>((resolve) => socket.send(bye, port, '127.0.0.1', () => resolve()));
+  socket.close();
+}
+
+/**
+ * Stops the ffmpeg `pid` if it is still running and writing `file` (its command line names the
+ * file): a BYE first so it finishes the file, then SIGINT, then SIGKILL. Resolves once it is gone.
+ */
 export async function stopOrphanFfmpeg(pid: number | null, file: string): Promise<void> {
-  if (pid === null) return;
-  const partial = partialName(file);
-  const matches = async (): Promise<boolean> => (await commandLine(pid))?.includes(partial) ?? false;
-  if (!(await matches())) return;
-  try {
-    process.kill(pid, 'SIGINT');
-  } catch {
-    return;
-  }
-  const deadline = Date.now() + ORPHAN_EXIT_TIMEOUT_MS;
-  while (await matches()) {
-    if (Date.now() > deadline) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Gone already.
+  if (pid !== null) {
+    const partial = partialName(file);
+    const matches = async (): Promise<boolean> => (await commandLine(pid))?.includes(partial) ?? false;
+    const gone = async (ms: number): Promise<boolean> => {
+      const deadline = Date.now() + ms;
+      while (await matches()) {
+        if (Date.now() > deadline) return false;
+        await new Promise((r) => setTimeout(r, 50));
       }
-      return;
+      return true;
+    };
+    if (await matches()) {
+      await sendByeFromSdp(file);
+      for (const signal of [undefined, 'SIGINT', 'SIGKILL'] as const) {
+        if (signal) {
+          try {
+            process.kill(pid, signal);
+          } catch {
+            break;
+          }
+        }
+        if (await gone(ORPHAN_EXIT_TIMEOUT_MS)) break;
+      }
     }
-    await new Promise((r) => setTimeout(r, 50));
   }
+  await fs.rm(sdpFileOf(file), { force: true });
 }
 
 /** The media duration of a file in ms, by ffprobe; undefined when it cannot be read. */

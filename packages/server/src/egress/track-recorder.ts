@@ -163,6 +163,7 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
   }
 }
 
-function sdpFileOf(file: string): string {
+/** Where the SDP ffmpeg reads for `file` is kept while it records (a restart reads the port from it). */
+export function sdpFileOf(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.sdp`);
 }
