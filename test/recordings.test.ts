@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Recording, WebhookEnvelope } from '@atrium/protocol';
 import { join, type Room } from '../packages/sdk/src/index.js';
-import { cpuSeconds, probe } from './helpers/ffprobe.js';
+import { cpuSeconds, longestGap, packetTimes, probe } from './helpers/ffprobe.js';
 import { startTestServer, waitFor, type TestServer } from './helpers/server.js';
 import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js';
 import { syntheticCamera, wrtcImpl, type SyntheticMedia } from './helpers/wrtc-media.js';
@@ -189,6 +189,16 @@ test('an unpublished track closes its file while the rest keep recording; pause/
     const aliceVideo = stopped.files.find((f) => f.endpointId === 'alice' && f.kind === 'video')!;
     const probed = await probe(fileOnDisk(recording.id, fileName(aliceVideo)));
     assert.ok(Number(probed.streams[0]?.nb_read_frames) > 30);
+    // The paused second is a hole in each file's timeline (no frozen frames written), and the
+    // stored pause interval says where it is.
+    const pausedMs = Date.parse(stopped.pauses[0]!.resumedAt!) - Date.parse(stopped.pauses[0]!.pausedAt);
+    for (const file of stopped.files.filter((f) => f.endpointId === 'alice')) {
+      const gap = longestGap(await packetTimes(fileOnDisk(recording.id, fileName(file))));
+      // The synthetic microphone is fed by a Node timer that runs late, so its sample clock (the
+      // audio RTP timestamps) runs slower than the wall clock: its hole is shorter.
+      const least = file.kind === 'video' ? 0.8 : 0.4;
+      assert.ok(gap > least && gap < pausedMs / 1000 + 1.5, `${file.kind}: longest gap ${gap}s, paused ${pausedMs}ms`);
+    }
     // Stopping twice is refused; the bulk delete removes it and its directory.
     assert.equal((await t.api('POST', `/api/v1/recordings/${recording.id}/actions/stop`)).status, 409);
     const bulk = await json<{ deleted: string[]; notFound: string[] }>(

@@ -36,3 +36,19 @@ export function cpuSeconds(pid: number): number {
   // utime and stime are fields 14 and 15 of stat; 12 and 13 after the command name.
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
+
+/** Presentation times (seconds) of every packet of the first stream of `file`. */
+export async function packetTimes(file: string): Promise<number[]> {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', '0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file], { timeout: 60_000 });
+  return stdout
+    .split('\n')
+    .map((line) => Number.parseFloat(line))
+    .filter((t) => Number.isFinite(t));
+}
+
+/** The longest stretch without packets. */
+export function longestGap(times: number[]): number {
+  let gap = 0;
+  for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i]! - times[i - 1]!);
+  return gap;
+}
