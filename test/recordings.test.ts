@@ -216,6 +216,8 @@ test('an unpublished track closes its file while the rest keep recording; pause/
 test('a killed ffmpeg fails the recording with its reason and a recording-failed webhook; the server lives on', async () => {
   const room = await t.createRoom({ webhook: hooks.url });
   const alice = await publisher(room.id, 'alice');
+  const ended: Recording[] = [];
+  t.server.recordings.on('recording.ended', (r) => ended.push(r));
   try {
     const recording = await json<Recording>(await t.api('POST', `/api/v1/sessions/${alice.room.sessionId}/recordings`), 201);
     await sleep(1000);
@@ -232,6 +234,8 @@ test('a killed ffmpeg fails the recording with its reason and a recording-failed
     const webhook = await waitFor('recording-failed webhook', () => eventsOf(recording.id).find((e) => e.type === 'recording-failed'));
     assert.equal(webhook.data.status, 'failed');
     assert.match(String(webhook.data.error), /SIGKILL/);
+    // Signaling hears it too (the SDK's recording.ended).
+    assert.equal(ended.find((r) => r.id === recording.id)?.status, 'failed');
     // The session can be recorded again.
     const next = await json<Recording>(await t.api('POST', `/api/v1/sessions/${alice.room.sessionId}/recordings`), 201);
     assert.equal((await t.api('POST', `/api/v1/recordings/${next.id}/actions/stop`)).status, 200);

@@ -4,7 +4,6 @@
  * live room session (rtc), the ffmpeg side (egress), the store and the webhook outbox: each state
  * change is stored with its webhook events in one transaction, one recording's writes in order.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -12,11 +11,10 @@ import type { Logger } from 'pino';
 import {
   AtriumError,
   ErrorCode,
+  TypedEmitter,
   type Recording,
-  type RecordingTrackFile,
   type Room,
   type StreamInfo,
-  type WebhookEventType,
 } from '@atrium/protocol';
 import type { Endpoint } from '../rtc/endpoint.js';
 import type { RoomSession, SessionEndReason } from '../rtc/room-session.js';
@@ -28,10 +26,10 @@ import type {
   RecordingFileRecord,
   RecordingListFilter,
   RecordingRecord,
-  RecordingStatus,
 } from '../store/recording-repository.js';
 import { ACTIVE_RECORDING_STATUSES } from '../store/recording-repository.js';
 import type { Store } from '../store/store.js';
+import { enqueueParticipantEvent, enqueueRecordingEvent, enqueueTrackEvent, ffmpegAvailable, toRecording } from './recording-payloads.js';
 
 /** Below this much free space in the recordings directory, a recording does not start. */
 const MIN_FREE_BYTES = 64 * 1024 * 1024;
@@ -61,7 +59,17 @@ interface LiveRecording {
   ending: Promise<void> | undefined;
 }
 
-export class RecordingManager {
+/** For signaling (SDK `recording.*` events) and other watchers: each recording's changes. */
+export type RecordingManagerEvents = {
+  /** Every file that could start has started. */
+  'recording.started': [recording: Recording];
+  /** Paused, resumed, or a file started or ended. */
+  'recording.updated': [recording: Recording];
+  /** Stopped or failed. */
+  'recording.ended': [recording: Recording];
+};
+
+export class RecordingManager extends TypedEmitter<RecordingManagerEvents> {
   private readonly store: Store;
   private readonly live: RoomSessions;
   private readonly log: Logger;
@@ -72,6 +80,7 @@ export class RecordingManager {
   private readonly writes = new Map<string, Promise<void>>();
 
   constructor(deps: { store: Store; live: RoomSessions; log: Logger; config: RecordingConfig }) {
+    super();
     this.store = deps.store;
     this.live = deps.live;
     this.log = deps.log;
@@ -103,7 +112,7 @@ export class RecordingManager {
       };
       await this.store.transaction(async (tx) => {
         await tx.recordings.insert(record);
-        await this.event(tx, record, 'recording-starting');
+        await enqueueRecordingEvent(tx, record, 'recording-starting');
       });
       const problem = await this.preflight();
       if (problem) {
@@ -121,11 +130,13 @@ export class RecordingManager {
       } else {
         record.status = 'recording';
         this.enqueueWrite(record.id, async (tx) => {
-          if (await tx.recordings.update(record.id, { status: 'recording' }, ['starting'])) await this.event(tx, record, 'recording-started');
+          if (await tx.recordings.update(record.id, { status: 'recording' }, ['starting'])) await enqueueRecordingEvent(tx, record, 'recording-started');
         });
         await this.writes.get(record.id);
       }
-      return this.get(record.id);
+      const started = await this.get(record.id);
+      if (started.status === 'recording') this.emit('recording.started', started);
+      return started;
     } finally {
       this.starting.delete(sessionId);
     }
@@ -163,18 +174,20 @@ export class RecordingManager {
     const pauses = record.pauses.map((p) => ({ ...p }));
     this.enqueueWrite(record.id, (tx) => tx.recordings.update(record.id, { status: record.status, pauses }, ['recording', 'paused', 'starting']).then(() => undefined));
     await this.writes.get(record.id);
-    return this.get(recordingId);
+    const updated = await this.get(recordingId);
+    this.emit('recording.updated', updated);
+    return updated;
   }
 
   async get(recordingId: string): Promise<Recording> {
     const record = await this.requireRecord(recordingId);
-    return this.toRecording(record, await this.store.recordings.listFiles(recordingId));
+    return toRecording(record, await this.store.recordings.listFiles(recordingId));
   }
 
   async list(filter: RecordingListFilter): Promise<{ data: Recording[]; nextCursor: string | null }> {
     const page = await this.store.recordings.list(filter);
     const files = await this.store.recordings.listFilesOf(page.data.map((r) => r.id));
-    return { data: page.data.map((r) => this.toRecording(r, files.get(r.id) ?? [])), nextCursor: page.nextCursor };
+    return { data: page.data.map((r) => toRecording(r, files.get(r.id) ?? [])), nextCursor: page.nextCursor };
   }
 
   /** The file to download: the one named by `fileId`, or the recording's only file. */
@@ -239,10 +252,10 @@ export class RecordingManager {
         await this.store.transaction(async (tx) => {
           if (salvaged.ok) {
             await tx.recordings.updateFile(file.id, { status: 'finished', endedAt, durationMs: salvaged.durationMs, sizeBytes: salvaged.sizeBytes, ffmpegPid: null });
-            await this.trackEvent(tx, record, file, 'participant-track-recording-stopped');
+            await enqueueTrackEvent(tx, record, file, 'participant-track-recording-stopped');
           } else {
             await tx.recordings.updateFile(file.id, { status: 'failed', endedAt, error: salvaged.error, ffmpegPid: null });
-            await this.trackEvent(tx, record, file, 'participant-track-recording-failed', salvaged.error);
+            await enqueueTrackEvent(tx, record, file, 'participant-track-recording-failed', salvaged.error);
           }
         });
         kept ||= salvaged.ok;
@@ -303,8 +316,8 @@ export class RecordingManager {
     const row = this.fileRecord(record, file);
     this.enqueueWrite(record.id, async (tx) => {
       await tx.recordings.insertFile(row);
-      if (count === 1) await this.participantEvent(tx, record, file.endpointId, 'participant-recording-started');
-      await this.trackEvent(tx, record, row, 'participant-track-recording-started');
+      if (count === 1) await enqueueParticipantEvent(tx, record, file.endpointId, 'participant-recording-started');
+      await enqueueTrackEvent(tx, record, row, 'participant-track-recording-started');
     });
   }
 
@@ -328,9 +341,9 @@ export class RecordingManager {
     const row = { ...this.fileRecord(record, file), ...changes };
     this.enqueueWrite(record.id, async (tx) => {
       await tx.recordings.updateFile(file.id, changes);
-      if (empty) await this.trackEvent(tx, record, row, 'participant-track-recording-failed', changes.error ?? undefined);
-      else await this.trackEvent(tx, record, row, 'participant-track-recording-stopped');
-      if (count === 0) await this.participantEvent(tx, record, file.endpointId, 'participant-recording-stopped');
+      if (empty) await enqueueTrackEvent(tx, record, row, 'participant-track-recording-failed', changes.error ?? undefined);
+      else await enqueueTrackEvent(tx, record, row, 'participant-track-recording-stopped');
+      if (count === 0) await enqueueParticipantEvent(tx, record, file.endpointId, 'participant-recording-stopped');
     });
   }
 
@@ -342,7 +355,7 @@ export class RecordingManager {
     this.enqueueWrite(record.id, async (tx) => {
       if (started) await tx.recordings.updateFile(file.id, { status: 'failed', endedAt: row.endedAt, error: reason, durationMs: row.durationMs, ffmpegPid: null });
       else await tx.recordings.insertFile(row);
-      await this.trackEvent(tx, record, row, 'participant-track-recording-failed', reason);
+      await enqueueTrackEvent(tx, record, row, 'participant-track-recording-failed', reason);
     });
     void this.end(live, 'failed', 'failed', reason);
   }
@@ -355,7 +368,7 @@ export class RecordingManager {
       if (status === 'stopped') {
         this.enqueueWrite(record.id, async (tx) => {
           if (await tx.recordings.update(record.id, { status: 'stopping' }, ['starting', 'recording', 'paused'])) {
-            await this.event(tx, { ...record, status: 'stopping' }, 'recording-stopping');
+            await enqueueRecordingEvent(tx, { ...record, status: 'stopping' }, 'recording-stopping');
           }
         });
       }
@@ -377,9 +390,11 @@ export class RecordingManager {
     Object.assign(record, final);
     this.enqueueWrite(record.id, async (tx) => {
       if (!(await tx.recordings.update(record.id, { status, stoppedAt, endReason: reason, error, pauses }, ACTIVE_RECORDING_STATUSES))) return;
-      await this.event(tx, final, status === 'stopped' ? 'recording-stopped' : 'recording-failed');
+      await enqueueRecordingEvent(tx, final, status === 'stopped' ? 'recording-stopped' : 'recording-failed');
     });
     await this.writes.get(record.id);
+    const ended = await this.store.recordings.get(record.id);
+    if (ended) this.emit('recording.ended', toRecording(ended, await this.store.recordings.listFiles(record.id)));
   }
 
   private fileRecord(record: RecordingRecord, file: TrackFileInfo): RecordingFileRecord {
@@ -401,85 +416,6 @@ export class RecordingManager {
       sizeBytes: null,
       ffmpegPid: file.ffmpegPid ?? null,
       error: null,
-    };
-  }
-
-  private recordingEventData(record: RecordingRecord): Record<string, unknown> {
-    const data: Record<string, unknown> = { recordingId: record.id, status: eventStatus(record.status), startedAt: record.startedAt };
-    if (record.stoppedAt) {
-      data.stoppedAt = record.stoppedAt;
-      data.durationSeconds = (Date.parse(record.stoppedAt) - Date.parse(record.startedAt)) / 1000;
-    }
-    if (record.status === 'stopped') data.fileUrl = `/api/v1/recordings/${record.id}/download`;
-    if (record.error) data.error = record.error;
-    return data;
-  }
-
-  private async event(tx: Store, record: RecordingRecord, type: WebhookEventType): Promise<void> {
-    await tx.webhooks.enqueue({ type, roomId: record.roomId, sessionId: record.sessionId, data: this.recordingEventData(record) });
-  }
-
-  private async participantEvent(tx: Store, record: RecordingRecord, endpointId: string, type: WebhookEventType): Promise<void> {
-    const status = type.endsWith('started') ? 'started' : 'stopped';
-    await tx.webhooks.enqueue({ type, roomId: record.roomId, sessionId: record.sessionId, data: { recordingId: record.id, endpointId, status, startedAt: record.startedAt } });
-  }
-
-  private async trackEvent(tx: Store, record: RecordingRecord, file: RecordingFileRecord, type: WebhookEventType, error?: string): Promise<void> {
-    const status = type.endsWith('started') ? 'started' : type.endsWith('failed') ? 'failed' : 'stopped';
-    const data: Record<string, unknown> = {
-      recordingId: record.id,
-      endpointId: file.endpointId,
-      tag: file.tag,
-      trackId: file.id,
-      kind: file.kind,
-      status,
-      startedAt: file.startedAt,
-      offsetMs: file.offsetMs,
-    };
-    if (file.endedAt) data.stoppedAt = file.endedAt;
-    if (status === 'stopped') {
-      data.fileUrl = downloadUrl(record.id, file.id);
-      if (file.durationMs !== null) data.durationSeconds = file.durationMs / 1000;
-    }
-    if (error) data.error = error;
-    await tx.webhooks.enqueue({ type, roomId: record.roomId, sessionId: record.sessionId, data });
-  }
-
-  private toRecording(record: RecordingRecord, files: RecordingFileRecord[]): Recording {
-    return {
-      id: record.id,
-      sessionId: record.sessionId,
-      roomId: record.roomId,
-      status: record.status,
-      outputs: record.outputs as Recording['outputs'],
-      startedAt: record.startedAt,
-      stoppedAt: record.stoppedAt,
-      endReason: record.endReason,
-      error: record.error,
-      durationMs: record.stoppedAt ? Date.parse(record.stoppedAt) - Date.parse(record.startedAt) : null,
-      pauses: record.pauses,
-      files: files.map((f): RecordingTrackFile => ({
-        id: f.id,
-        output: f.output,
-        endpointId: f.endpointId,
-        tag: f.tag,
-        kind: f.kind,
-        codec: f.codec,
-        container: f.container,
-        status: f.status,
-        offsetMs: f.offsetMs,
-        startedAt: f.startedAt,
-        endedAt: f.endedAt,
-        durationMs: f.durationMs,
-        sizeBytes: f.sizeBytes,
-        error: f.error,
-        downloadUrl: downloadUrl(record.id, f.id),
-      })),
-      links: {
-        self: `/api/v1/recordings/${record.id}`,
-        download: `/api/v1/recordings/${record.id}/download`,
-        session: `/api/v1/sessions/${record.sessionId}`,
-      },
     };
   }
 
@@ -524,28 +460,4 @@ export class RecordingManager {
     }
     return session;
   }
-}
-
-function downloadUrl(recordingId: string, fileId: string): string {
-  return `/api/v1/recordings/${recordingId}/download?track=${fileId}`;
-}
-
-/** The webhook `status` of a recording state. */
-function eventStatus(status: RecordingStatus): string {
-  return status === 'recording' || status === 'paused' ? 'started' : status;
-}
-
-/** Undefined when `ffmpeg -version` runs; otherwise why not. */
-function ffmpegAvailable(ffmpegPath: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const child = spawn(ffmpegPath, ['-version'], { stdio: 'ignore' });
-    child.once('error', (error: NodeJS.ErrnoException) =>
-      resolve(
-        error.code === 'ENOENT'
-          ? `ffmpeg is not installed (looked for "${ffmpegPath}"); install Debian's ffmpeg or set ATRIUM_FFMPEG_PATH`
-          : `ffmpeg could not start: ${error.message}`,
-      ),
-    );
-    child.once('exit', (code) => resolve(code === 0 ? undefined : `"${ffmpegPath} -version" exited with code ${code}`));
-  });
 }
