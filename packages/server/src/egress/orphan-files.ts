@@ -49,6 +49,8 @@ export async function stopOrphanFfmpeg(pid: number | null, file: string): Promis
     };
     if (await matches()) {
       await sendByeFromSdp(file);
+      // Repeated: a BYE parsed while packets wait in ffmpeg's reorder queue is lost.
+      const again = setInterval(() => void sendByeFromSdp(file), 300);
       for (const signal of [undefined, 'SIGINT', 'SIGKILL'] as const) {
         if (signal) {
           try {
@@ -59,6 +61,7 @@ export async function stopOrphanFfmpeg(pid: number | null, file: string): Promis
         }
         if (await gone(ORPHAN_EXIT_TIMEOUT_MS)) break;
       }
+      clearInterval(again);
     }
   }
   await fs.rm(sdpFileOf(file), { force: true });

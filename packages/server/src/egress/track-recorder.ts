@@ -89,9 +89,15 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
     if (ffmpeg && !this.stopped) {
       this.stopped = true;
       this.detach(false);
-      // End of input for ffmpeg: it finishes the file now instead of at its UDP timeout.
+      // End of input for ffmpeg: it finishes the file now instead of at its UDP timeout. A BYE
+      // parsed while packets wait in ffmpeg's reorder queue is lost, so it is repeated.
       this.tap?.sendBye();
-      await ffmpeg.stop();
+      const again = setInterval(() => this.tap?.sendBye(), 300);
+      try {
+        await ffmpeg.stop();
+      } finally {
+        clearInterval(again);
+      }
     }
     this.detach();
     this.stopped = true;
@@ -116,6 +122,8 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
     const ffmpeg = new FfmpegProcess(this.options.ffmpegPath, [
       '-hide_banner', '-loglevel', 'warning', '-nostats', '-y',
       '-protocol_whitelist', 'file,udp,rtp',
+      // No input timeout: a paused or muted track sends nothing for as long as it likes.
+      '-listen_timeout', '-1',
       // A late first keyframe must not end probing before the video size is known.
       '-analyzeduration', '10000000', '-probesize', '10000000',
       '-reorder_queue_size', '64',

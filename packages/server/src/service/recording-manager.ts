@@ -119,14 +119,23 @@ export class RecordingManager extends TypedEmitter<RecordingManagerEvents> {
         await this.finishRecord(record, 'failed', 'failed', problem);
         throw new AtriumError(ErrorCode.RECORDING_FAILED, problem);
       }
-      fs.mkdirSync(path.join(this.config.dir, record.id), { recursive: true });
-      const live = this.attach(record, session);
+      let live: LiveRecording;
+      try {
+        fs.mkdirSync(path.join(this.config.dir, record.id), { recursive: true });
+        live = this.attach(record, session);
+      } catch (error) {
+        const reason = `the recording could not start: ${(error as Error).message}`;
+        await this.finishRecord(record, 'failed', 'failed', reason);
+        throw new AtriumError(ErrorCode.RECORDING_FAILED, reason);
+      }
       // Every stream published now; later ones arrive through the session's events.
       await Promise.all(
         session.listEndpoints().flatMap((endpoint) => [...endpoint.streams.values()].map((stream) => this.recordStream(live, endpoint, stream.tag))),
       );
       if (live.ending) {
         await live.ending;
+        // Every ffmpeg failed at once (e.g. the disk filled): say so instead of answering 201.
+        if (record.status === 'failed') throw new AtriumError(ErrorCode.RECORDING_FAILED, record.error ?? 'the recording failed');
       } else {
         record.status = 'recording';
         this.enqueueWrite(record.id, async (tx) => {
@@ -209,8 +218,11 @@ export class RecordingManager extends TypedEmitter<RecordingManagerEvents> {
       }
       file = ready[0];
     }
-    if (!file || file.status !== 'finished') {
-      throw new AtriumError(ErrorCode.RECORDING_ACTIVE, `file "${fileId}" is ${file?.status ?? 'missing'}; only finished files can be downloaded`);
+    if (!file || file.status === 'failed') {
+      throw new AtriumError(ErrorCode.NOT_FOUND, `file "${fileId}" failed (${file?.error ?? 'missing'}); there is nothing to download`);
+    }
+    if (file.status !== 'finished') {
+      throw new AtriumError(ErrorCode.RECORDING_ACTIVE, `file "${fileId}" is still being written; it can be downloaded once the recording stops`);
     }
     const absolute = path.join(this.config.dir, file.path);
     const size = fs.statSync(absolute, { throwIfNoEntry: false })?.size;
