@@ -136,7 +136,10 @@ test('ffmpeg decodes a video slot whose source arrives, leaves and is replaced, 
   const ffmpeg = new FfmpegProcess('ffmpeg', ['-hide_banner', '-loglevel', 'warning', '-protocol_whitelist', 'file,udp,rtp', '-i', sdp, '-c', 'copy', '-f', 'webm', out]);
   const socket = dgram.createSocket('udp4');
   try {
-    while (!(await udpPortBound(port))) await sleep(20);
+    while (!(await udpPortBound(port))) {
+      assert.ok(ffmpeg.running, `ffmpeg ended: ${ffmpeg.stderrTail().join(' | ')}`);
+      await sleep(20);
+    }
     const [red, blue, black] = await Promise.all([
       encodeVp8Frames('ffmpeg', { color: 'red', width: 320, height: 180, count: 60, gop: 15 }),
       encodeVp8Frames('ffmpeg', { color: 'blue', width: 320, height: 180, count: 60, gop: 15 }),
@@ -175,6 +178,73 @@ test('ffmpeg decodes a video slot whose source arrives, leaves and is replaced, 
     for (let i = 1; i < frames.length; i++) gap = Math.max(gap, frames[i]! - frames[i - 1]!);
     assert.ok(gap < 0.3, `longest gap between decoded frames: ${gap}s`);
     assert.ok(frames[frames.length - 1]! - frames[0]! > 4, `covers ${frames[frames.length - 1]! - frames[0]!}s`);
+  } finally {
+    ffmpeg.kill();
+    socket.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a two-slot composite keeps producing frames while one slot is empty throughout and the other comes and goes', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-composite-'));
+  const first = await freeRtpPort();
+  let second = await freeRtpPort();
+  while (second === first) second = await freeRtpPort();
+  const ports = [first, second];
+  const sdps = ports.map((port, i) => {
+    const file = path.join(dir, `slot-${i}.sdp`);
+    fs.writeFileSync(file, trackSdp('video', port));
+    return file;
+  });
+  const out = path.join(dir, 'composite.webm');
+  const ffmpeg = new FfmpegProcess('ffmpeg', [
+    '-hide_banner', '-loglevel', 'warning',
+    // Input options apply to the next -i only.
+    ...sdps.flatMap((sdp) => ['-protocol_whitelist', 'file,udp,rtp', '-listen_timeout', '-1', '-i', sdp]),
+    '-filter_complex', '[0:v]scale=320:180,setsar=1,fps=15[a];[1:v]scale=320:180,setsar=1,fps=15[b];[a][b]hstack[v]',
+    '-map', '[v]', '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '300k', '-t', '4', '-f', 'webm', out,
+  ]);
+  const socket = dgram.createSocket('udp4');
+  try {
+    const [green, black] = await Promise.all([
+      encodeVp8Frames('ffmpeg', { color: 'green', width: 320, height: 180, count: 45, gop: 15 }),
+      blackVp8Keyframe('ffmpeg', 320, 180),
+    ]);
+    // ffmpeg opens and probes its inputs one after the other: each slot must already flow
+    // (filler) for the next input to be opened at all — what the relays guarantee.
+    const [left, right] = ports.map(
+      (port, i) => new SlotRelay({ kind: 'video', ssrc: 0x100 + i, payloadType: 96, fillerFrame: black, send: (b) => socket.send(b, port, '127.0.0.1') }),
+    ) as [SlotRelay, SlotRelay];
+    relays.push(left, right);
+    for (const port of ports) {
+      while (!(await udpPortBound(port))) {
+        assert.ok(ffmpeg.running, `ffmpeg ended: ${ffmpeg.stderrTail().join(' | ')}`);
+        await sleep(20);
+      }
+    }
+    // The right slot never gets anyone; the left one gets a source for 1.5 s, then is empty again.
+    await sleep(1000);
+    const a = new ScriptedSource(7);
+    left.assign(a);
+    for (let i = 0; i < green.length; i++) {
+      a.push(Buffer.concat([Buffer.from([0x10]), green[i]!.data]), i * 3000);
+      await sleep(33);
+    }
+    left.assign(null);
+    const finished = await Promise.race([ffmpeg.exited.then(() => true), sleep(10_000).then(() => false)]);
+    assert.ok(finished, `the composite did not finish: ${ffmpeg.stderrTail().join(' | ')}`);
+    left.close();
+    right.close();
+    const frames = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', out])
+      .toString()
+      .split('\n')
+      .map(Number.parseFloat)
+      .filter(Number.isFinite);
+    // 4 s at 15 fps, nothing missing: the composite ran before, during and after the source.
+    assert.ok(frames.length >= 55, `${frames.length} composite frames`);
+    let gap = 0;
+    for (let i = 1; i < frames.length; i++) gap = Math.max(gap, frames[i]! - frames[i - 1]!);
+    assert.ok(gap < 0.2, `longest gap ${gap}s`);
   } finally {
     ffmpeg.kill();
     socket.close();
