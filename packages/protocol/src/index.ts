@@ -12,3 +12,4 @@ export * from './typed-emitter.js';
 export * from './sessions.js';
 export * from './webhooks.js';
 export * from './layouts/index.js';
+export * from './recordings.js';

@@ -31,6 +31,8 @@ export interface Config {
   autoCloseMinuteMs: number;
   rtc: RtcConfig;
   webhooks: WebhookConfig;
+  /** Recordings: where files land and which ffmpeg/ffprobe make them. */
+  recordings: { dir: string; ffmpegPath: string; ffprobePath: string };
 }
 
 export interface WebhookConfig {
@@ -91,6 +93,10 @@ const envSchema = z.object({
   ATRIUM_KEYFRAME_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(500),
   ATRIUM_VIDEO_BITRATE_INITIAL: z.coerce.number().int().min(50_000).max(50_000_000).default(1_000_000),
   ATRIUM_VIDEO_BITRATE_MAX: z.coerce.number().int().min(50_000).max(50_000_000).default(2_500_000),
+  /** Where recording files land; default `DATA_DIR/recordings`. */
+  ATRIUM_RECORDINGS_DIR: z.string().optional(),
+  ATRIUM_FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
+  ATRIUM_FFPROBE_PATH: z.string().min(1).default('ffprobe'),
 });
 
 function splitList(value: string | undefined): string[] {
@@ -139,6 +145,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryBaseMs: e.ATRIUM_WEBHOOK_RETRY_BASE_MS,
       maxAgeMs: Math.round(e.ATRIUM_WEBHOOK_MAX_AGE_HOURS * 3_600_000),
       pollIntervalMs: e.ATRIUM_WEBHOOK_POLL_MS,
+    },
+    recordings: {
+      dir: path.resolve(e.ATRIUM_RECORDINGS_DIR ?? path.join(e.DATA_DIR, 'recordings')),
+      ffmpegPath: e.ATRIUM_FFMPEG_PATH,
+      ffprobePath: e.ATRIUM_FFPROBE_PATH,
     },
     rtc: {
       announcedIps: splitList(e.ATRIUM_ANNOUNCED_IP),

@@ -19,6 +19,8 @@ import { RoomManager } from './service/room-manager.js';
 import { ApiKeyManager } from './service/api-key-manager.js';
 import { AccessTokenManager } from './service/access-token-manager.js';
 import { SessionManager } from './service/session-manager.js';
+import { RecordingManager } from './service/recording-manager.js';
+import { registerRecordingRoutes } from './api/recordings.js';
 import { errorHandler } from './api/errors.js';
 import { requireApiKey } from './api/auth-hook.js';
 import { registerRoomRoutes } from './api/rooms.js';
@@ -53,6 +55,8 @@ export interface AtriumServer {
   accessTokens: AccessTokenManager;
   /** Room session use cases: joins, history, moderation, crash recovery. */
   sessionManager: SessionManager;
+  /** Recordings: start/stop/pause, files, crash recovery. */
+  recordings: RecordingManager;
   /** Delivers the webhook outbox (started by createServer). */
   webhooks: WebhookDispatcher;
   /** Every route the app registered (HEAD twins of GETs left out); the OpenAPI test checks the catalog against it. */
@@ -84,7 +88,12 @@ export async function createServer(config: Config, options: { log?: Logger } = {
     autoCreateRooms: config.autoCreateRooms,
     refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
   });
-  const sessionManager = new SessionManager({ store, tokens, rooms, live: sessions, log: log.child({ module: 'sessions' }), autoCloseMinuteMs: config.autoCloseMinuteMs });
+  const recordings = new RecordingManager({ store, live: sessions, log: log.child({ module: 'recordings' }), config: config.recordings });
+  const sessionManager = new SessionManager({
+    store, tokens, rooms, live: sessions, log: log.child({ module: 'sessions' }), autoCloseMinuteMs: config.autoCloseMinuteMs,
+    onSessionStarted: (session, room) => recordings.onSessionStarted(session, room),
+  });
+  await recordings.recoverAfterCrash();
   await sessionManager.recoverAfterCrash();
 
   const webhooks = new WebhookDispatcher({
@@ -118,6 +127,7 @@ export async function createServer(config: Config, options: { log?: Logger } = {
     registerRoomRoutes(api, rooms, sessionManager);
     registerWebhookRoutes(api, new WebhookAdmin({ webhooks: store.webhooks, onRedeliver: () => webhooks.notify() }));
     registerSessionRoutes(api, rooms, sessionManager);
+    registerRecordingRoutes(api, rooms, recordings);
   });
   // The refresh token is the credential here: no API key, so browsers can refresh.
   await registerAccessTokenRefreshRoute(app, accessTokens);
@@ -141,6 +151,7 @@ export async function createServer(config: Config, options: { log?: Logger } = {
     apiKeys,
     accessTokens,
     sessionManager,
+    recordings,
     webhooks,
     routes,
     log,
@@ -153,6 +164,7 @@ export async function createServer(config: Config, options: { log?: Logger } = {
     },
     close() {
       closing ??= (async () => {
+        await recordings.close();
         sessions.endAll('server-shutdown');
         sfu.close();
         await sessionManager.flush();

@@ -43,7 +43,7 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
   request.log.error({ err: error, url: request.url, method: request.method }, 'request failed');
   const status = known?.status ?? 500;
   const body: ErrorBody = {
-    error: { code: known?.code ?? ErrorCode.INTERNAL, message: status === 501 && known ? known.message : 'internal server error' },
+    error: { code: known?.code ?? ErrorCode.INTERNAL, message: (status === 501 || status === 503) && known ? known.message : 'internal server error' },
   };
   void reply.status(status).send(body);
 }

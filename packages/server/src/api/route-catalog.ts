@@ -42,6 +42,13 @@ import {
   webhookEventIdParamsSchema,
   webhookIdParamsSchema,
   webhookSubscriptionSchema,
+  bulkDeleteRecordingsBodySchema,
+  bulkDeleteRecordingsResultSchema,
+  downloadRecordingQuerySchema,
+  listRecordingsQuerySchema,
+  recordingIdParamsSchema,
+  recordingSchema,
+  startRecordingBodySchema,
 } from '@atrium/protocol';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
@@ -83,6 +90,7 @@ export const routeTags: ReadonlyArray<{ name: string; description: string }> = [
   { name: 'rooms', description: 'Rooms and their settings. `{roomId}` is the UUID or your `customRoomId`.' },
   { name: 'sessions', description: 'Room sessions (one per stretch of activity in a room) and moderation actions.' },
   { name: 'endpoints', description: 'The endpoints that joined room sessions: join/leave times, streams.' },
+  { name: 'recordings', description: 'Recordings of room sessions: per-track files, pause/resume, download with range requests.' },
   { name: 'access-tokens', description: 'Access tokens an endpoint joins with, and their refresh.' },
   { name: 'api-keys', description: 'API keys your backend calls this API with.' },
   { name: 'webhooks', description: 'Account-wide webhook subscriptions, the delivery log and redelivery.' },
@@ -99,6 +107,107 @@ export const sessionEndpointPage = pageSchema(sessionEndpointSchema);
 export const apiKeyPage = pageSchema(apiKeySchema);
 export const webhookSubscriptionPage = pageSchema(webhookSubscriptionSchema);
 export const webhookDeliveryPage = pageSchema(webhookDeliverySchema);
+export const recordingPage = pageSchema(recordingSchema);
+
+const RECORDING_ERRORS = [ErrorCode.RECORDING_NOT_FOUND] as const;
+
+/** Recordings: start, list, read, download, actions, delete. */
+function recordingRoutes(): RouteDoc[] {
+  const action = (name: 'stop' | 'pause' | 'resume', summary: string, description: string): RouteDoc => ({
+    method: 'POST',
+    path: `/api/v1/recordings/{recordingId}/actions/${name}`,
+    operationId: `${name}Recording`,
+    summary,
+    description,
+    tags: ['recordings'],
+    auth: 'apiKey',
+    params: recordingIdParamsSchema,
+    responses: { 200: json('The recording.', recordingSchema) },
+    errors: [...RECORDING_ERRORS, ErrorCode.RECORDING_NOT_ACTIVE],
+  });
+  return [
+    {
+      method: 'POST',
+      path: '/api/v1/sessions/{sessionId}/recordings',
+      operationId: 'startRecording',
+      summary: 'Start recording a live room session',
+      description:
+        'Each published track (and each one published later) is copied by ffmpeg into its own WebM file, with its offset on the recording timeline. RECORDING_FAILED (503) when ffmpeg is missing or the disk is full.',
+      tags: ['recordings', 'sessions'],
+      auth: 'apiKey',
+      params: sessionIdParamsSchema,
+      body: startRecordingBodySchema,
+      responses: { 201: { description: 'The recording, started.', body: recordingSchema, headers: { location: 'URL of the recording.' } } },
+      errors: [ErrorCode.SESSION_NOT_FOUND, ErrorCode.SESSION_ENDED, ErrorCode.RECORDING_ACTIVE, ErrorCode.RECORDING_FAILED],
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/recordings',
+      operationId: 'listRecordings',
+      summary: 'List recordings',
+      description: 'Newest first; filter by room, session and status.',
+      tags: ['recordings'],
+      auth: 'apiKey',
+      query: listRecordingsQuerySchema,
+      responses: { 200: json('A page of recordings.', recordingPage) },
+      errors: [ErrorCode.ROOM_NOT_FOUND],
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/recordings/{recordingId}',
+      operationId: 'getRecording',
+      summary: 'Read a recording with its files',
+      tags: ['recordings'],
+      auth: 'apiKey',
+      params: recordingIdParamsSchema,
+      responses: { 200: json('The recording.', recordingSchema) },
+      errors: RECORDING_ERRORS,
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/recordings/{recordingId}/download',
+      operationId: 'downloadRecording',
+      summary: 'Download a recording file',
+      description:
+        'The file named by `track` (a file id), or the recording’s only file. Supports `Range: bytes=…` (206 with `Content-Range`; 416 outside the file).',
+      tags: ['recordings'],
+      auth: 'apiKey',
+      params: recordingIdParamsSchema,
+      query: downloadRecordingQuerySchema,
+      responses: {
+        200: { description: 'The whole file (`video/webm` or `audio/webm`).', headers: { 'accept-ranges': '`bytes`.' } },
+        206: { description: 'The requested byte range.', headers: { 'content-range': '`bytes start-end/size`.' } },
+      },
+      errors: [...RECORDING_ERRORS, ErrorCode.NOT_FOUND, ErrorCode.RECORDING_ACTIVE],
+    },
+    action('stop', 'Stop a recording', 'Every file is closed by ffmpeg and renamed into place before the answer.'),
+    action('pause', 'Pause a recording', 'The files receive no media until resumed; the pause is listed in `pauses`.'),
+    action('resume', 'Resume a paused recording', 'Video resumes at a keyframe.'),
+    {
+      method: 'DELETE',
+      path: '/api/v1/recordings/{recordingId}',
+      operationId: 'deleteRecording',
+      summary: 'Delete a recording and its files',
+      description: 'An active recording is stopped first.',
+      tags: ['recordings'],
+      auth: 'apiKey',
+      params: recordingIdParamsSchema,
+      responses: { 204: noContent('Deleted.') },
+      errors: RECORDING_ERRORS,
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/recordings/actions/delete',
+      operationId: 'deleteRecordings',
+      summary: 'Delete several recordings',
+      tags: ['recordings'],
+      auth: 'apiKey',
+      body: bulkDeleteRecordingsBodySchema,
+      responses: { 200: json('What was deleted.', bulkDeleteRecordingsResultSchema) },
+      errors: [],
+    },
+  ];
+}
 
 /** The body of `GET /api/v1/openapi.json`: this very document. */
 export const openApiDocumentSchema = z
@@ -483,6 +592,8 @@ export const routeCatalog: readonly RouteDoc[] = [
     responses: { 200: json('The envelope as delivered, and where it went.', webhookEventDetailSchema) },
     errors: [ErrorCode.WEBHOOK_EVENT_NOT_FOUND],
   },
+
+  ...recordingRoutes(),
 
   // Signaling and this document.
   {

@@ -46,6 +46,7 @@ export class SessionManager {
   private readonly stays = new WeakMap<Endpoint, string>();
   /** Sessions being opened, so two first joins racing open one session. */
   private readonly opening = new Map<string, Promise<RoomSession>>();
+  private readonly onSessionStarted: ((session: RoomSession, room: Room) => void) | undefined;
 
   constructor(deps: {
     store: Store;
@@ -55,7 +56,10 @@ export class SessionManager {
     log: Logger;
     /** Milliseconds in one minute of `autoCloseConfig.duration`. */
     autoCloseMinuteMs?: number;
+    /** Told when a room session has started and is stored (automatic recording). */
+    onSessionStarted?: (session: RoomSession, room: Room) => void;
   }) {
+    this.onSessionStarted = deps.onSessionStarted;
     this.autoCloseMinuteMs = deps.autoCloseMinuteMs ?? 60_000;
     this.store = deps.store;
     this.tokens = deps.tokens;
@@ -237,6 +241,7 @@ export class SessionManager {
         });
       });
       await this.write(session.id);
+      this.onSessionStarted?.(session, room);
       return session;
     })();
     this.opening.set(room.id, opening);

@@ -146,4 +146,46 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('webhook_deliveries_event').on('webhook_deliveries').column('event_id').execute();
     },
   },
+  '0003_recordings': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('recordings')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('session_id', 'text', (c) => c.notNull().references('room_sessions.id').onDelete('cascade'))
+        .addColumn('room_id', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('outputs', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('stopped_at', 'text')
+        .addColumn('end_reason', 'text')
+        .addColumn('error', 'text')
+        .addColumn('pauses', 'text', (c) => c.notNull().defaultTo('[]'))
+        .execute();
+      await db.schema.createIndex('recordings_started').on('recordings').columns(['started_at', 'id']).execute();
+      await db.schema.createIndex('recordings_session').on('recordings').columns(['session_id', 'status']).execute();
+      await db.schema.createIndex('recordings_status').on('recordings').column('status').execute();
+
+      await db.schema
+        .createTable('recording_files')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('recording_id', 'text', (c) => c.notNull().references('recordings.id').onDelete('cascade'))
+        .addColumn('output', 'text', (c) => c.notNull())
+        .addColumn('endpoint_id', 'text')
+        .addColumn('tag', 'text')
+        .addColumn('kind', 'text')
+        .addColumn('codec', 'text', (c) => c.notNull())
+        .addColumn('container', 'text', (c) => c.notNull())
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('offset_ms', 'integer', (c) => c.notNull())
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('ended_at', 'text')
+        .addColumn('duration_ms', 'integer')
+        .addColumn('size_bytes', 'bigint')
+        .addColumn('ffmpeg_pid', 'integer')
+        .addColumn('error', 'text')
+        .execute();
+      await db.schema.createIndex('recording_files_recording').on('recording_files').columns(['recording_id', 'started_at']).execute();
+    },
+  },
 };

@@ -3,7 +3,7 @@
  * Postgres, so it sticks to portable types: text (ISO 8601 times, JSON documents as text),
  * integer (booleans as 0/1), bigint only where counts can grow.
  */
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 export interface RoomsTable {
   id: string;
@@ -127,7 +127,55 @@ export interface WebhookDeliveriesTable {
   created_at: string;
 }
 
+/** A recording of a room session; its files are in `recording_files`. */
+export interface RecordingsTable {
+  id: string;
+  session_id: string;
+  room_id: string;
+  /** starting | recording | paused | stopping | stopped | failed */
+  status: string;
+  /** JSON array of the outputs asked for, e.g. `["tracks"]` (later `"composite"`). */
+  outputs: string;
+  started_at: string;
+  stopped_at: string | null;
+  /** Why it stopped: api, session-ended, server-shutdown, server-restart, … */
+  end_reason: string | null;
+  /** Why it failed (ffmpeg's last lines, disk full, …). */
+  error: string | null;
+  /** JSON array of `{pausedAt, resumedAt}` (resumedAt null while paused). */
+  pauses: string;
+}
+
+/** One file of a recording: a per-track file today, a composite later (`output`). */
+export interface RecordingFilesTable {
+  id: string;
+  recording_id: string;
+  /** `track` (one published track, `-c copy`); `composite` later. */
+  output: string;
+  endpoint_id: string | null;
+  tag: string | null;
+  kind: string | null;
+  codec: string;
+  container: string;
+  /** Relative to the recordings directory. */
+  path: string;
+  /** recording | finished | failed */
+  status: string;
+  /** Where the file starts on the recording's timeline (ms after the recording started). */
+  offset_ms: number;
+  started_at: string;
+  ended_at: string | null;
+  duration_ms: number | null;
+  /** Postgres returns bigint as a string. */
+  size_bytes: ColumnType<number | string | null, number | null, number | null>;
+  /** The ffmpeg writing it, so a restart can finish what a crash left running. */
+  ffmpeg_pid: number | null;
+  error: string | null;
+}
+
 export interface Database {
+  recordings: RecordingsTable;
+  recording_files: RecordingFilesTable;
   rooms: RoomsTable;
   room_sessions: RoomSessionsTable;
   session_endpoints: SessionEndpointsTable;

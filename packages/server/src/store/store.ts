@@ -11,6 +11,7 @@ import { SessionRepository } from './session-repository.js';
 import { ApiKeyRepository } from './api-key-repository.js';
 import { RefreshTokenRepository } from './refresh-token-repository.js';
 import { WebhookRepository } from './webhook-repository.js';
+import { RecordingRepository } from './recording-repository.js';
 
 export { StoreConflictError } from './errors.js';
 
@@ -22,6 +23,7 @@ export class Store {
   readonly apiKeys: ApiKeyRepository;
   readonly refreshTokens: RefreshTokenRepository;
   readonly webhooks: WebhookRepository;
+  readonly recordings: RecordingRepository;
   private readonly inTransaction: boolean;
 
   private constructor(db: Kysely<Database>, kind: DatabaseLocation['kind'], inTransaction: boolean) {
@@ -33,6 +35,7 @@ export class Store {
     this.apiKeys = new ApiKeyRepository(db);
     this.refreshTokens = new RefreshTokenRepository(db);
     this.webhooks = new WebhookRepository(db);
+    this.recordings = new RecordingRepository(db);
   }
 
   /** Opens (creating and migrating if needed) the database. */

@@ -1,0 +1,118 @@
+/**
+ * @module One supervised ffmpeg process: spawned with its stderr tail kept, stopped promptly
+ * (`q` on stdin, then SIGINT, then SIGKILL) so the output file is closed properly, and its
+ * failures turned into readable reasons (ffmpeg missing, disk full, ffmpeg's own last lines).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { TypedEmitter } from '@atrium/protocol';
+
+/** Lines of stderr kept for failure reports. */
+const STDERR_TAIL_LINES = 20;
+/** After `q`, how long ffmpeg may take to write its trailer before SIGINT, then SIGKILL. */
+const QUIT_GRACE_MS = 3_000;
+const INTERRUPT_GRACE_MS = 3_000;
+
+export type FfmpegExit = { code: number | null; signal: NodeJS.Signals | null };
+
+export type FfmpegProcessEvents = {
+  /** The process ended without being asked to stop (or could not start); `reason` says why. */
+  failed: [reason: string];
+  /** The process ended, for whatever reason. */
+  exit: [exit: FfmpegExit];
+};
+
+export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
+  readonly args: readonly string[];
+  private readonly child: ChildProcess;
+  private readonly tail: string[] = [];
+  private partialLine = '';
+  private stopping = false;
+  private exit_: FfmpegExit | undefined;
+  private spawnError: NodeJS.ErrnoException | undefined;
+  readonly exited: Promise<FfmpegExit>;
+
+  constructor(ffmpegPath: string, args: readonly string[]) {
+    super();
+    this.args = args;
+    this.child = spawn(ffmpegPath, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    // A write to a dead ffmpeg's stdin must not become an uncaught error.
+    this.child.stdin?.on('error', () => undefined);
+    this.child.stderr?.setEncoding('utf8');
+    this.child.stderr?.on('data', (chunk: string) => this.keep(chunk));
+    this.exited = new Promise((resolve) => {
+      this.child.once('error', (error: NodeJS.ErrnoException) => {
+        this.spawnError = error;
+        // 'exit' may not follow a spawn failure.
+        if (this.child.pid === undefined) this.finish({ code: null, signal: null }, resolve);
+      });
+      this.child.once('close', (code, signal) => this.finish({ code, signal }, resolve));
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get running(): boolean {
+    return this.exit_ === undefined;
+  }
+
+  /** The last lines ffmpeg wrote to stderr. */
+  stderrTail(): string[] {
+    return this.partialLine ? [...this.tail, this.partialLine] : [...this.tail];
+  }
+
+  /**
+   * Asks ffmpeg to finish its output and exit (`q` on stdin, read between packets; the caller
+   * should also end its input), then escalates: SIGINT, SIGKILL. Resolves on exit.
+   */
+  async stop(): Promise<FfmpegExit> {
+    this.stopping = true;
+    if (this.exit_) return this.exit_;
+    this.child.stdin?.end('q');
+    const interrupt = setTimeout(() => this.child.kill('SIGINT'), QUIT_GRACE_MS);
+    const kill = setTimeout(() => this.child.kill('SIGKILL'), QUIT_GRACE_MS + INTERRUPT_GRACE_MS);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(interrupt);
+      clearTimeout(kill);
+    }
+  }
+
+  /** Kills at once (the output may be unfinished). */
+  kill(): void {
+    this.stopping = true;
+    if (this.exit_ === undefined) this.child.kill('SIGKILL');
+  }
+
+  /** Why the process failed, in words an operator can act on. */
+  failureReason(exit: FfmpegExit): string {
+    if (this.spawnError?.code === 'ENOENT') return `ffmpeg is not installed (looked for "${this.child.spawnfile}"); install Debian's ffmpeg or set ATRIUM_FFMPEG_PATH`;
+    if (this.spawnError) return `ffmpeg could not start: ${this.spawnError.message}`;
+    const lines = this.stderrTail();
+    if (lines.some((l) => /No space left on device/i.test(l))) return 'the disk is full (ENOSPC) while writing the recording';
+    const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+    const last = lines.slice(-5).join(' | ');
+    return last ? `ffmpeg ${how}: ${last}` : `ffmpeg ${how}`;
+  }
+
+  private keep(chunk: string): void {
+    const lines = (this.partialLine + chunk).split(/\r?\n|\r/);
+    this.partialLine = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.trim() === '') continue;
+      this.tail.push(line);
+      if (this.tail.length > STDERR_TAIL_LINES) this.tail.shift();
+    }
+  }
+
+  private finish(exit: FfmpegExit, resolve: (exit: FfmpegExit) => void): void {
+    if (this.exit_) return;
+    this.exit_ = exit;
+    resolve(exit);
+    const clean = exit.code === 0 || (this.stopping && this.spawnError === undefined && exit.signal !== 'SIGKILL');
+    if (!clean || this.spawnError) this.emit('failed', this.failureReason(exit));
+    this.emit('exit', exit);
+  }
+}
