@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, newEndpointPage } from './helpers/browser.js';
+import { launchChromium, openDemoPage } from './helpers/browser.js';
 import { startTestServer, waitFor, type TestServer } from './helpers/server.js';
 
 let t: TestServer;
@@ -20,13 +20,8 @@ after(async () => {
   await t?.close();
 });
 
-async function openDemo(name: string, room: string): Promise<Page> {
-  const page = await newEndpointPage(browser);
-  await page.goto(`${t.url}/?room=${room}&name=${encodeURIComponent(name)}&autojoin=1`);
-  await waitFor(`${name} joined`, () =>
-    page.evaluate(() => (window as unknown as { atriumDemo?: { state: string } }).atriumDemo?.state === 'joined'),
-  );
-  return page;
+function openDemo(name: string, room: string): Promise<Page> {
+  return openDemoPage(browser, t.url, name, room);
 }
 
 /** totalAudioEnergy and totalSamplesDuration of the audio received on `page`. */

@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import { waitFor } from './server.js';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
@@ -105,6 +106,16 @@ export async function newEndpointPage(browser: Browser, options: BrowserContextO
   await context.addInitScript({ content: 'globalThis.__name = globalThis.__name || ((target) => target);' });
   const page = await context.newPage();
   page.once('close', () => void context.close().catch(() => undefined));
+  return page;
+}
+
+/** Opens the demo page at `baseUrl` as `name`, auto-joining `room`; resolves once it has joined. */
+export async function openDemoPage(browser: Browser, baseUrl: string, name: string, room: string): Promise<Page> {
+  const page = await newEndpointPage(browser);
+  await page.goto(`${baseUrl}/?room=${room}&name=${encodeURIComponent(name)}&autojoin=1`);
+  await waitFor(`${name} joined`, () =>
+    page.evaluate(() => (window as unknown as { atriumDemo?: { state: string } }).atriumDemo?.state === 'joined'),
+  );
   return page;
 }
 
