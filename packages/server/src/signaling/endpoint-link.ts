@@ -131,14 +131,16 @@ export class EndpointLink implements EndpointConnection {
 
   /**
    * The socket dropped without `leave`: the endpoint stays (media keeps flowing) until the grace
-   * period ends or the client resumes. Ignored when `socket` is no longer the attached one.
+   * period ends or the client resumes. A client that closed the socket itself (`closedByClient`:
+   * close frame 1000 or 1001, e.g. a page unloading) leaves at once with `disconnected`.
+   * Ignored when `socket` is no longer the attached one.
    */
-  detach(socket: LinkSocket): void {
+  detach(socket: LinkSocket, closedByClient = false): void {
     if (this.socket !== socket || this.finished_) return;
     this.socket = undefined;
     const { session, endpoint } = this;
     if (!session || !endpoint) return;
-    if (this.graceMs <= 0) {
+    if (this.graceMs <= 0 || closedByClient) {
       this.remove('disconnected');
       return;
     }

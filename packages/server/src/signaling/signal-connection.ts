@@ -84,7 +84,7 @@ export class SignalConnection implements LinkSocket {
       }
       void this.handle(data.toString());
     });
-    socket.on('close', () => this.onClose());
+    socket.on('close', (code) => this.onClose(code));
     socket.on('error', (error) => this.log.debug({ err: error }, 'signaling socket error'));
   }
 
@@ -321,12 +321,16 @@ export class SignalConnection implements LinkSocket {
     this.finishAfterReply = true;
   }
 
-  /** An unexpected close: the endpoint waits for a resume during the grace period. */
-  private onClose(): void {
+  /**
+   * A close without `leave`. A drop (no close frame: 1006, or the heartbeat gave up) keeps the
+   * endpoint for a resume during the grace period; a client's own normal close (1000, 1001 going
+   * away) removes it at once.
+   */
+  private onClose(code: number): void {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.joinTimer);
-    this.link?.detach(this);
+    this.link?.detach(this, code === 1000 || code === 1001);
   }
 
   private sendError(id: string | number | null, error: unknown): void {
