@@ -139,19 +139,24 @@ test('a blocked UDP path: ICE is restarted and decoding resumes', async (ctx) =>
     ctx.skip(`iptables unavailable: ${String(error)}`);
     return;
   }
+  const blockedAt = Date.now();
   let blocked = true;
   try {
     await waitFor('bob notices the broken path', () => bobGetsAlice.connectionState === 'disconnected' || bobGetsAlice.connectionState === 'failed', 20_000);
+    const noticedAt = Date.now();
     const stalled = frames.frames;
     await waitFor('an ICE restart was negotiated while blocked', () => restarts.length > 0, 20_000);
+    ctx.diagnostic(`path broken noticed after ${noticedAt - blockedAt} ms, first ICE restart negotiated after ${Date.now() - blockedAt} ms`);
     assert.ok(frames.frames - stalled < 30, 'no media got through while UDP was blocked');
     execFileSync('iptables', ['-D', ...rule]);
     blocked = false;
   } finally {
     if (blocked) execFileSync('iptables', ['-D', ...rule]);
   }
+  const unblockedAt = Date.now();
   const before = frames.frames;
   await waitFor('bob decodes alice again', () => frames.frames > before + 30, 30_000);
+  ctx.diagnostic(`30 more frames decoded ${Date.now() - unblockedAt} ms after unblocking (${restarts.length} ICE restarts)`);
   assert.ok(restarts.includes(bobGetsAlice.id) || restarts.includes('camera'), `restarted: ${restarts.join(',')}`);
   assert.equal(bob.activeSubscriptions[0], bobGetsAlice, 'the same subscription object');
   assert.equal(bob.finishedReason, null);
