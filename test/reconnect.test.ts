@@ -237,3 +237,39 @@ test('a resume with a wrong resume token or another endpoint\'s token is refused
   await yuri.call('leave', {});
   for (const c of [intruder, next, yuri]) await c.close();
 });
+
+test('missed more than the server keeps: the resume snapshot brings the state up to date', async () => {
+  const room = await t.createRoom({ timeout: 0 });
+  const bobSockets = trackedWebSocket();
+  const alice = (await join(room.id, await t.token('alice', room.id), { url: t.url, wrtc: wrtcImpl })).room;
+  const bob = (await join(room.id, await t.token('bob', room.id), { url: t.url, wrtc: wrtcImpl, WebSocket: bobSockets.ctor })).room;
+  const dave = (await join(room.id, await t.token('dave', room.id), { url: t.url, wrtc: wrtcImpl })).room;
+  const bobSaw: string[] = [];
+  bob.on('endpoint.joined', (ep) => bobSaw.push(`endpoint.joined:${ep.id}`));
+  bob.on('endpoint.left', (ep, reason) => bobSaw.push(`endpoint.left:${ep.id}:${reason}`));
+  let chats = 0;
+  bob.on('chat.message', () => chats++);
+  const reconnected = new Promise<void>((resolve) => bob.on('reconnected', () => resolve()));
+
+  bobSockets.blocked = true;
+  bobSockets.sockets[0]?.terminate();
+  await waitFor('server marks bob disconnected', () => serverEndpoint(room.id, 'bob')?.disconnectedAt);
+  // More notifications than the server buffers (512) …
+  for (let n = 0; n < 520; n++) await alice.sendMessage(`flood ${n}`);
+  // … and real changes among them.
+  const carol = (await join(room.id, await t.token('carol', room.id, { name: 'Carol' }), { url: t.url, wrtc: wrtcImpl })).room;
+  await dave.leave();
+  await alice.updateMemberMeta({ meta: { after: 'flood' } });
+  bobSockets.blocked = false;
+
+  await reconnected;
+  assert.equal(chats, 0, 'the flood was not replayed');
+  assert.deepEqual(bobSaw, ['endpoint.left:dave:left', 'endpoint.joined:carol']);
+  assert.deepEqual(bob.endpoints.map((e) => e.id).sort(), ['alice', 'carol']);
+  assert.deepEqual(bob.members.map((m) => m.id).sort(), ['alice', 'bob', 'carol']);
+  assert.deepEqual(bob.members.find((m) => m.id === 'alice')?.meta, { after: 'flood' });
+  // Live again: the next notification arrives normally.
+  await alice.sendMessage('live');
+  await waitFor('live chat', () => chats === 1);
+  for (const r of [alice, bob, carol]) await r.leave();
+});
