@@ -96,6 +96,10 @@ test('a killed socket is resumed: nobody sees bob leave, missed events arrive, f
   // What happens meanwhile is kept for him.
   await alice.sendMessage('while you were away');
   await alice.updateMemberMeta({ meta: { mood: 'patient' } });
+  // A request made while reconnecting waits for the new socket.
+  const aliceChats: string[] = [];
+  alice.on('chat.message', (m) => aliceChats.push(String(m.content)));
+  const queued = bob.sendMessage('sent while reconnecting');
   const attemptsWhileDown = bobSockets.sockets.length;
   await waitFor('bob tried again', () => bobSockets.sockets.length > attemptsWhileDown, 10_000);
   bobSockets.blocked = false;
@@ -111,11 +115,11 @@ test('a killed socket is resumed: nobody sees bob leave, missed events arrive, f
   assert.equal(bob.activeSubscriptions[0], bobGetsAlice);
   const before = frames.frames;
   await waitFor('bob decodes alice after resuming', () => frames.frames > before + 30, 20_000);
-  // Requests work on the new socket, both ways.
-  const aliceChats: string[] = [];
-  alice.on('chat.message', (m) => aliceChats.push(String(m.content)));
+  // Requests work on the new socket, the queued one first.
+  await queued;
   await bob.sendMessage('back');
   await waitFor('alice hears bob', () => aliceChats.includes('back'));
+  assert.deepEqual(aliceChats.filter((c) => c !== 'while you were away'), ['sent while reconnecting', 'back']);
 
   assert.deepEqual(aliceSaw, [], 'alice saw no member leave or join');
   assert.ok(alice.getEndpoint('bob'));
