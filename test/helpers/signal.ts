@@ -30,6 +30,8 @@ export interface RpcResponse {
 export interface RpcNotification {
   method: string;
   params: unknown;
+  /** The server's per-endpoint notification number (for `resume`). */
+  seq?: number;
 }
 
 export interface SocketClose {
@@ -145,6 +147,7 @@ export async function connect(baseUrl: string): Promise<SignalTestClient> {
       return;
     }
     const received: RpcNotification = { method: notification.data.method, params: notification.data.params };
+    if (notification.data.seq !== undefined) received.seq = notification.data.seq;
     notifications.push(received);
     for (const entry of [...notificationWaiters]) {
       if (entry.method !== received.method) continue;

@@ -44,6 +44,8 @@ export const ErrorCode = {
   META_TOO_LARGE: 'META_TOO_LARGE',
   MESSAGE_TOO_LARGE: 'MESSAGE_TOO_LARGE',
   NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
+  /** `resume` refused: unknown or wrong resume token, or the grace period is over. */
+  RESUME_FAILED: 'RESUME_FAILED',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -88,6 +90,7 @@ export const errorStatus: Record<ErrorCode, number> = {
   META_TOO_LARGE: 413,
   MESSAGE_TOO_LARGE: 413,
   NOT_IMPLEMENTED: 501,
+  RESUME_FAILED: 409,
   INTERNAL: 500,
 };
 

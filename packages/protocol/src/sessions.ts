@@ -28,11 +28,11 @@ export const sessionEndpointSchema = z.object({
   roomId: z.uuid(),
   joinedAt: z.string(),
   leftAt: z.string().nullable(),
-  /** `left`, `disconnected`, `replaced`, `kicked`, `session-ended`, `server-shutdown`, `server-restart`. */
+  /** `left`, `disconnected`, `connection-lost` (not resumed within the reconnect grace period), `replaced`, `kicked`, `session-ended`, `server-shutdown`, `server-restart`. */
   leaveReason: z
     .string()
     .nullable()
-    .describe('Why it left: left, disconnected, replaced, kicked, session-ended, server-shutdown, server-restart; null while connected.'),
+    .describe('Why it left: left, disconnected, connection-lost (dropped and not resumed within the grace period; leftAt is when it dropped), replaced, kicked, session-ended, server-shutdown, server-restart; null while connected.'),
   active: z.boolean(),
   /** Tags of the streams it published during the stay. */
   streams: z.array(z.string()).describe('Tags of the streams it published during the stay.'),

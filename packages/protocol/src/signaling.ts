@@ -58,6 +58,15 @@ export type EndpointInfo = z.infer<typeof endpointInfoSchema>;
 
 const sdpSchema = z.string().min(1).max(64 * 1024);
 
+/** Given by `join` (and renewed by `resume`): the secret that lets this endpoint `resume`. */
+export const resumeInfoSchema = z.object({
+  /** Random secret bound to this endpoint in this room session; send it with `resume`. */
+  token: z.string(),
+  /** How long the server keeps the endpoint after its socket drops, in seconds. */
+  graceSeconds: z.number(),
+});
+export type ResumeInfo = z.infer<typeof resumeInfoSchema>;
+
 /** Which member a call affects: another member's id, or oneself when omitted. */
 const memberTarget = { memberId: endpointIdSchema.optional() };
 const empty = z.object({});
@@ -141,6 +150,35 @@ export const signalMethods = {
       endpoints: z.array(endpointInfoSchema),
       /** The room session's state with every member (the SDK's `room.joined` payload). */
       state: roomJoinedEventSchema,
+      /** What `resume` needs after the socket drops (see `resume`). */
+      resume: resumeInfoSchema,
+    }),
+  },
+  /**
+   * Reattaches a new socket to an endpoint whose socket dropped, within the grace period: the
+   * endpoint, its streams and subscriptions are kept and nobody sees it leave. Needs a valid
+   * access token of the same room and endpoint AND the `resume.token` of its `join`. Notifications
+   * numbered after `lastSeq` are sent again after the reply; when they no longer fit the server's
+   * buffer, `replayed` is false and the result's state is the snapshot to start from.
+   */
+  resume: {
+    params: z.object({
+      roomId: z.string().min(1).max(200),
+      token: z.string().min(1).max(8192),
+      resumeToken: z.string().min(1).max(200),
+      /** `seq` of the last notification the client received (0 for none). */
+      lastSeq: z.number().int().min(0),
+    }),
+    result: z.object({
+      room: z.object({ id: z.string(), title: z.string().nullable(), sessionId: z.string() }),
+      endpoint: endpointInfoSchema,
+      endpoints: z.array(endpointInfoSchema),
+      state: roomJoinedEventSchema,
+      resume: resumeInfoSchema,
+      /** Subscriptions the endpoint still has on the server (ids). */
+      subscriptionIds: z.array(z.string()),
+      /** True: the missed notifications follow the reply. False: too many were missed; use this state. */
+      replayed: z.boolean(),
     }),
   },
   publish: {
@@ -163,6 +201,16 @@ export const signalMethods = {
       sdp: sdpSchema,
       stream: streamInfoSchema,
     }),
+  },
+  /** ICE restart of a published stream: the SDK's offer with new ICE credentials; the SFU answers. */
+  'stream.restartIce': {
+    params: z.object({ tag: streamTagSchema, sdp: sdpSchema }),
+    result: z.object({ sdp: sdpSchema }),
+  },
+  /** ICE restart of a subscription: the SFU offers with new ICE credentials; answer with `subscription.answer`. */
+  'subscription.restartIce': {
+    params: z.object({ subscriptionId: z.string().min(1).max(100) }),
+    result: z.object({ sdp: sdpSchema }),
   },
   'subscription.answer': {
     params: z.object({ subscriptionId: z.string().min(1).max(100), sdp: sdpSchema }),
@@ -206,6 +254,8 @@ export const leaveReasonSchema = z.enum([
   'server-shutdown',
   /** The access token expired and was not refreshed. */
   'token-expired',
+  /** The connection dropped and was not resumed within the grace period. */
+  'connection-lost',
 ]);
 export type LeaveReason = z.infer<typeof leaveReasonSchema>;
 
@@ -221,6 +271,8 @@ export const finishReasonSchema = z.enum([
   'server-shutdown',
   /** The access token expired and was not refreshed (`token.refresh`). */
   'token-expired',
+  /** The connection dropped and could not be resumed within the grace period. */
+  'connection-lost',
 ]);
 export type FinishReason = z.infer<typeof finishReasonSchema>;
 
@@ -269,6 +321,8 @@ export const jsonRpcNotificationSchema = z.object({
   jsonrpc: z.literal('2.0'),
   method: z.string(),
   params: z.unknown().optional(),
+  /** Per-endpoint number of the notification (1, 2, …), for `resume`'s `lastSeq`. Our extension. */
+  seq: z.number().int().optional(),
 });
 
 export const jsonRpcErrorSchema = z.object({

@@ -29,7 +29,7 @@ export const participantEventDataSchema = z
     reason: z
       .string()
       .optional()
-      .describe('Why it left (participant-left only), e.g. `left`, `kicked`, `disconnected`, `session-ended`, `server-restart`.'),
+      .describe('Why it left (participant-left only), e.g. `left`, `kicked`, `disconnected`, `connection-lost` (not resumed within the reconnect grace period; `leftAt` is when the connection dropped), `session-ended`, `server-restart`.'),
   })
   .describe('An endpoint joined or left a room session.');
 

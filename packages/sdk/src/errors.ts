@@ -13,6 +13,8 @@ export const ConnectionErrorReason = {
   Unsupported: 'unsupported-environment',
   /** A peer connection to the SFU failed. */
   MediaFailed: 'media-failed',
+  /** The signaling socket dropped before the request's answer arrived; it may or may not have applied. */
+  Interrupted: 'interrupted',
   /** An operation was attempted after `leave()` or after the room finished. */
   Closed: 'closed',
 } as const;

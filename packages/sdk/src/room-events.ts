@@ -49,6 +49,14 @@ export const RoomEvent = {
   StreamUnpublished: 'stream.unpublished',
   /** A remote track was muted or unmuted by its publisher: `(endpoint, track)`. */
   TrackUpdated: 'track.updated',
+  /** The signaling connection changed state: `({state})`, `connected` / `reconnecting` / `disconnected`. */
+  ConnectionState: 'connection.state',
+  /** The signaling socket dropped; the SDK is reconnecting to resume the same endpoint (others see nothing). */
+  Reconnecting: 'reconnecting',
+  /** The endpoint was resumed: missed events were delivered, subscriptions and streams go on. */
+  Reconnected: 'reconnected',
+  /** A peer connection's media path broke and ICE was restarted: `({tag})` for a published stream, `({subscriptionId})` for a subscription. */
+  IceRestarted: 'ice.restarted',
   /** This client is no longer in the room: `(reason)`. */
   Finished: 'finished',
   /** The connection took a new access token (SDK refresh or `updateToken`): `({token, expiresAt, refreshToken?})`. */
@@ -95,6 +103,10 @@ export type RoomEvents = {
   'stream.unpublished': [endpoint: RemoteEndpoint, tag: string];
   'track.updated': [endpoint: RemoteEndpoint, track: RemoteTrack];
   finished: [reason: FinishReason];
+  'connection.state': [event: { state: 'connected' | 'reconnecting' | 'disconnected' }];
+  reconnecting: [];
+  reconnected: [];
+  'ice.restarted': [event: { tag?: string; subscriptionId?: string }];
   'token.refreshed': [event: TokenRefreshedEvent];
   error: [error: Error];
   'room.joined': [event: RoomJoinedEvent];

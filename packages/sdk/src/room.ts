@@ -26,7 +26,8 @@ import { LocalStream } from './local-stream.js';
 import { LocalSource, displayMedia, userMedia } from './local-source.js';
 import { MemberList } from './member-list.js';
 import { RemoteEndpoint, type TrackControl } from './remote-endpoint.js';
-import { SignalClient } from './signal-client.js';
+import { SignalClient, CONNECTION_LOST_CODE, type ConnectionState } from './signal-client.js';
+import { watchIce } from './ice-watchdog.js';
 import { Subscription } from './subscription.js';
 import { TokenRefresher } from './token-refresher.js';
 import type { EgressEntity, RoomEvents } from './room-events.js';
@@ -92,7 +93,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   private readonly trackControl: TrackControl;
   private finished_: FinishReason | null = null;
   private refresher: TokenRefresher | null = null;
-  private readonly memberList: MemberList;
+  private memberList: MemberList;
   private readonly joinedEvent: RoomJoinedEvent;
   private readonly sources = new Map<string, LocalSource>();
   private readonly rootElement: HTMLElement | null;
@@ -146,6 +147,8 @@ export class Room extends TypedEmitter<RoomEvents> {
     try {
       const joined = await signal.request('join', { roomId, token });
       const room = new Room(env, signal, joined, media);
+      room.currentToken = token;
+      signal.enableResume({ roomId, token: () => room.currentToken, resumeToken: joined.resume.token, graceMs: joined.resume.graceSeconds * 1000 });
       if (refresh.refreshToken !== undefined) room.startRefreshing(url, token, refresh.refreshToken, refresh.fetch);
       return room;
     } catch (error) {
@@ -207,6 +210,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       },
     });
     this.published.set(tag, stream);
+    this.watchMedia(pc, { tag }, () => this.restartStreamIce(tag, pc));
     // Tracks disabled before publishing are announced as muted.
     for (const track of stream.tracks) {
       if (!track.enabled) await this.signal.request('track.setMuted', { tag, kind: track.kind, muted: true });
@@ -256,6 +260,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       for (const track of tracks) {
         if (!track.enabled) await this.setTrackPaused(endpointId, tag, track.kind, true);
       }
+      this.watchMedia(pc, { subscriptionId: subscription.id }, () => this.restartSubscriptionIce(subscription.id, pc));
     } catch (error) {
       this.endSubscription(subscription.id, 'failed');
       await this.signal.request('unsubscribe', { subscriptionId: subscription.id }).catch(() => undefined);
@@ -771,6 +776,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   private async applyToken(token: string): Promise<Date> {
     this.assertActive();
     const { expiresAt } = await this.signal.request('token.refresh', { token });
+    this.currentToken = token;
     return new Date(expiresAt);
   }
 
@@ -869,7 +875,83 @@ export class Room extends TypedEmitter<RoomEvents> {
     });
     s.on('chat.message', (event) => this.emit('chat.message', event));
     s.on('room.finished', ({ reason }) => this.finish(reason));
-    s.on('close', () => this.finish('disconnected'));
+    s.on('close', (code) => this.finish(code === CONNECTION_LOST_CODE ? 'connection-lost' : 'disconnected'));
+    s.on('reconnecting', () => {
+      this.emit('reconnecting');
+      this.emit('connection.state', { state: 'reconnecting' });
+    });
+    s.on('reconnected', (result) => this.resumed(result));
+  }
+
+  // Reconnect: the signaling resume (signal-client.ts) and ICE restarts of the media path.
+
+  /** The access token `resume` presents (the newest one). */
+  private currentToken = '';
+  /** Stops the ICE watchdogs (see `watchMedia`). */
+  private readonly iceWatchdogs = new Set<() => void>();
+
+  /** `connected`, `reconnecting` (signaling dropped, resuming), or `disconnected` (finished). */
+  get connectionState(): ConnectionState {
+    return this.signal.state;
+  }
+
+  /**
+   * The socket was resumed. The missed notifications were replayed by the server; or, when too
+   * many were missed, the snapshot in `result` is applied here as the notifications it implies.
+   * Subscriptions the server no longer has end.
+   */
+  private resumed(result: SignalResult<'resume'>): void {
+    if (!result.replayed) {
+      const dispatch = this.signal.emit.bind(this.signal) as (event: string, params: unknown) => void;
+      const now = new Map(result.endpoints.map((e) => [e.id, e]));
+      for (const endpoint of this.endpoints) {
+        if (!now.has(endpoint.id)) dispatch('endpoint.left', { endpointId: endpoint.id, reason: 'left' });
+      }
+      for (const info of result.endpoints) {
+        const known = this.endpointsById.get(info.id);
+        if (!known) {
+          dispatch('endpoint.joined', { endpoint: info });
+          continue;
+        }
+        const tags = new Set(info.streams.map((st) => st.tag));
+        for (const stream of known.streams) if (!tags.has(stream.tag)) dispatch('stream.unpublished', { endpointId: info.id, tag: stream.tag });
+        for (const stream of info.streams) if (!known.streamsByTag.has(stream.tag)) dispatch('stream.published', { endpointId: info.id, stream });
+      }
+      this.memberList = new MemberList(result.state);
+      this.emitMemberList();
+    }
+    const live = new Set(result.subscriptionIds);
+    for (const id of [...this.subscriptions.keys()]) if (!live.has(id)) this.endSubscription(id, 'unpublished');
+    this.emit('reconnected');
+    this.emit('connection.state', { state: 'connected' });
+  }
+
+  /** Restarts ICE on `pc` when its media path breaks (see ice-watchdog.ts). */
+  private watchMedia(pc: RTCPeerConnection, which: { tag?: string; subscriptionId?: string }, restart: () => Promise<void>): void {
+    const stop = watchIce(pc, restart, {
+      onRestarted: () => this.emit('ice.restarted', which),
+      onError: (error) => {
+        if (!this.finished_) this.emit('error', error);
+      },
+    });
+    this.iceWatchdogs.add(stop);
+  }
+
+  /** Publisher side: we offer with new ICE credentials, the SFU answers. */
+  private async restartStreamIce(tag: string, pc: RTCPeerConnection): Promise<void> {
+    await pc.setLocalDescription(await pc.createOffer({ iceRestart: true }));
+    await iceGatheringComplete(pc);
+    const { sdp } = await this.signal.request('stream.restartIce', { tag, sdp: pc.localDescription?.sdp ?? '' });
+    await pc.setRemoteDescription({ type: 'answer', sdp });
+  }
+
+  /** Subscriber side: the SFU offers with new ICE credentials, we answer. */
+  private async restartSubscriptionIce(subscriptionId: string, pc: RTCPeerConnection): Promise<void> {
+    const { sdp } = await this.signal.request('subscription.restartIce', { subscriptionId });
+    await pc.setRemoteDescription({ type: 'offer', sdp });
+    await pc.setLocalDescription(await pc.createAnswer());
+    await iceGatheringComplete(pc);
+    await this.signal.request('subscription.answer', { subscriptionId, sdp: pc.localDescription?.sdp ?? '' });
   }
 
   private endSubscription(id: string, reason: string): void {
@@ -887,6 +969,9 @@ export class Room extends TypedEmitter<RoomEvents> {
     if (this.finished_) return;
     this.finished_ = reason;
     this.refresher?.close();
+    for (const stop of this.iceWatchdogs) stop();
+    this.iceWatchdogs.clear();
+    this.emit('connection.state', { state: 'disconnected' });
     for (const id of [...this.subscriptions.keys()]) this.endSubscription(id, 'room-finished');
     for (const stream of this.published.values()) stream.close();
     this.published.clear();

@@ -27,6 +27,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Ping interval on signaling sockets; a socket silent for two intervals is dropped. */
   signalHeartbeatMs: number;
+  /** How long an endpoint whose signaling socket dropped is kept for `resume`, in ms. */
+  reconnectGraceMs: number;
   /** Milliseconds in one minute of a room's `autoCloseConfig.duration` (tests shorten it). */
   autoCloseMinuteMs: number;
   rtc: RtcConfig;
@@ -73,6 +75,8 @@ const envSchema = z.object({
   ATRIUM_REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(1).max(90 * 86_400).default(7 * 86_400),
   ATRIUM_AUTO_CLOSE_MINUTE_MS: z.coerce.number().int().min(10).max(60_000).default(60_000),
   ATRIUM_SIGNAL_HEARTBEAT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Seconds a dropped endpoint may `resume` before it leaves with `connection-lost` (fractions allowed; 0 = leave at once). */
+  ATRIUM_RECONNECT_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(20),
   ATRIUM_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   ATRIUM_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(1_000),
   /** Hours a delivery is retried; fractions allowed (tests). */
@@ -139,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refreshTokenTtlSeconds: e.ATRIUM_REFRESH_TOKEN_TTL_SECONDS,
     logLevel: e.LOG_LEVEL,
     signalHeartbeatMs: e.ATRIUM_SIGNAL_HEARTBEAT_MS,
+    reconnectGraceMs: Math.round(e.ATRIUM_RECONNECT_GRACE_SECONDS * 1000),
     autoCloseMinuteMs: e.ATRIUM_AUTO_CLOSE_MINUTE_MS,
     webhooks: {
       timeoutMs: e.ATRIUM_WEBHOOK_TIMEOUT_MS,

@@ -133,7 +133,7 @@ export async function createServer(config: Config, options: { log?: Logger } = {
   await registerAccessTokenRefreshRoute(app, accessTokens);
   // The OpenAPI document and the docs page need no credentials either.
   await registerOpenApi(app);
-  await registerSignaling(app, { sessions: sessionManager, tokens, log: log.child({ module: 'signaling' }), heartbeatMs: config.signalHeartbeatMs });
+  await registerSignaling(app, { sessions: sessionManager, tokens, log: log.child({ module: 'signaling' }), heartbeatMs: config.signalHeartbeatMs, reconnectGraceMs: config.reconnectGraceMs });
   if (config.demo) await registerDemo(app, { rooms, accessTokens, apiKey: credentials.apiKey }, DEMO_DIST_DIR);
 
   // Events left in the outbox by a previous run (or a crash) go out now.

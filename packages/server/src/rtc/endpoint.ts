@@ -57,6 +57,8 @@ export class Endpoint {
   readonly id: string;
   readonly name: string;
   readonly joinedAt = new Date();
+  /** When its signaling dropped, while it may still resume (the grace period); null when connected. */
+  disconnectedAt: Date | null = null;
   readonly connection: EndpointConnection;
   readonly streams = new Map<string, PublishedStream>();
   readonly subscriptions = new Map<string, Subscription>();

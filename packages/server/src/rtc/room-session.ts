@@ -298,6 +298,17 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
     return { subscriptionId: subscription.id, sdp: offerSdp, stream: publisherEndpoint.streamInfo(stream) };
   }
 
+  /** ICE restart of a published stream: applies the endpoint's new offer, answers. */
+  async restartStreamIce(endpointId: string, tag: string, offerSdp: string): Promise<{ sdp: string }> {
+    const stream = this.requireStream(this.requireEndpoint(endpointId), tag);
+    return { sdp: await stream.publisher.restartIce(offerSdp) };
+  }
+
+  /** ICE restart of a subscription: a new offer for the endpoint to answer (`answerSubscription`). */
+  async restartSubscriptionIce(endpointId: string, subscriptionId: string): Promise<{ sdp: string }> {
+    return { sdp: await this.requireSubscription(endpointId, subscriptionId).subscriber.restartIce() };
+  }
+
   async answerSubscription(endpointId: string, subscriptionId: string, sdp: string): Promise<void> {
     await this.requireSubscription(endpointId, subscriptionId).subscriber.setAnswer(sdp);
   }

@@ -91,6 +91,27 @@ export class SessionManager {
     return { room, session, endpoint, permissions: claims.permissions };
   }
 
+  /**
+   * Finds the live endpoint an access token names, for `resume` (the caller checks the resume
+   * token). RESUME_FAILED when its room session or the endpoint is gone.
+   */
+  async resume(
+    roomId: string,
+    token: string,
+  ): Promise<{ room: Room; session: RoomSession; endpoint: Endpoint; permissions: readonly Permission[]; connection: EndpointConnection }> {
+    const claims = await this.tokens.verify(token);
+    const room = await this.rooms.getRoom(roomId);
+    if (claims.roomId !== room.id) {
+      throw new AtriumError(ErrorCode.TOKEN_INVALID, 'the access token is for another room');
+    }
+    const session = this.live.get(room.id);
+    const endpoint = session && !session.ended ? session.getEndpoint(claims.endpoint.id) : undefined;
+    if (!session || !endpoint) {
+      throw new AtriumError(ErrorCode.RESUME_FAILED, 'the endpoint is no longer in the room session: join again');
+    }
+    return { room, session, endpoint, permissions: claims.permissions, connection: endpoint.connection };
+  }
+
   /** Ends a live session on request (REST `actions/end`). */
   async end(sessionId: string, reason: SessionEndReason = 'ended'): Promise<SessionRecord> {
     const session = await this.requireLive(sessionId);
@@ -267,7 +288,8 @@ export class SessionManager {
     session.on('endpoint.left', (endpoint, reason: LeaveReason) => {
       const stayId = this.stays.get(endpoint);
       if (!stayId) return;
-      const leftAt = new Date().toISOString();
+      // An endpoint that never came back left when its connection dropped, not when its grace period ended.
+      const leftAt = (reason === 'connection-lost' && endpoint.disconnectedAt ? endpoint.disconnectedAt : new Date()).toISOString();
       const joinedAt = endpoint.joinedAt.toISOString();
       this.enqueueWrite(session.id, async (tx) => {
         if (!(await tx.sessions.endEndpoint(stayId, leftAt, reason))) return;

@@ -18,12 +18,14 @@ export class Publisher extends TypedEmitter<PublisherEvents> {
   readonly id: string;
   readonly tracks = new Map<TrackKind, PublishedTrack>();
   private readonly pc: RTCPeerConnection;
+  private readonly context: TransportContext;
   private closed_ = false;
 
-  private constructor(id: string, pc: RTCPeerConnection) {
+  private constructor(id: string, pc: RTCPeerConnection, context: TransportContext) {
     super();
     this.id = id;
     this.pc = pc;
+    this.context = context;
   }
 
   /** Answers a publish offer; rejects offers that are not one audio and/or one video m-line. */
@@ -42,7 +44,7 @@ export class Publisher extends TypedEmitter<PublisherEvents> {
       );
     }
     const pc = new RTCPeerConnection(context.peerConfig);
-    const publisher = new Publisher(id, pc);
+    const publisher = new Publisher(id, pc, context);
     try {
       const { sdp, dropped } = filterRemoteCandidates(offerSdp, context.policy);
       if (dropped.length > 0) context.log.debug({ dropped }, 'ignored remote ICE candidates outside allowed networks');
@@ -76,6 +78,21 @@ export class Publisher extends TypedEmitter<PublisherEvents> {
 
   get connectionState(): string {
     return this.pc.connectionState;
+  }
+
+  /** ICE restart: applies the endpoint's new offer (new ICE credentials) on the same connection; resolves with the answer. */
+  async restartIce(offerSdp: string): Promise<string> {
+    if (this.closed_) throw new AtriumError(ErrorCode.STREAM_NOT_FOUND, 'the stream is no longer published');
+    const { sdp } = filterRemoteCandidates(offerSdp, this.context.policy);
+    try {
+      await this.pc.setRemoteDescription({ type: 'offer', sdp });
+      await this.pc.setLocalDescription(await this.pc.createAnswer());
+    } catch (error) {
+      throw new AtriumError(ErrorCode.VALIDATION_FAILED, `the ICE restart offer could not be applied: ${(error as Error).message}`);
+    }
+    const local = this.pc.localDescription?.sdp;
+    if (!local) throw new AtriumError(ErrorCode.INTERNAL, 'werift produced no local description');
+    return announceCandidates(local, this.context.announcedIps);
   }
 
   close(): void {

@@ -189,6 +189,16 @@ export class Subscriber extends TypedEmitter<SubscriberEvents> {
     for (const track of this.tracks.values()) track.negotiated();
   }
 
+  /** ICE restart: a new offer with new ICE credentials on the same connection; the endpoint answers with `setAnswer`. */
+  async restartIce(): Promise<string> {
+    if (this.closed_) throw new AtriumError(ErrorCode.SUBSCRIPTION_NOT_FOUND, 'the subscription is closed');
+    await this.pc.setLocalDescription(await this.pc.createOffer({ iceRestart: true }));
+    this.answered = false;
+    const local = this.pc.localDescription?.sdp;
+    if (!local) throw new AtriumError(ErrorCode.INTERNAL, 'werift produced no local description');
+    return announceCandidates(local, this.context.announcedIps);
+  }
+
   /** Stops (or restarts) forwarding one kind to this endpoint, e.g. `track.disable()` in the SDK. */
   setPaused(kind: TrackKind, paused: boolean): void {
     const track = this.tracks.get(kind);

@@ -2,7 +2,9 @@
  * @module One signaling WebSocket: parses JSON-RPC 2.0 requests, checks them against the
  * protocol schemas, dispatches them to the endpoint's room session, and sends notifications.
  * `join` (with the access token) must come first; a failed join closes the socket. The endpoint
- * is removed when its access token expires, unless `token.refresh` gave it a newer one.
+ * lives in an `EndpointLink` that outlives this socket: when the socket drops without `leave`,
+ * the endpoint stays for the grace period and a new socket may `resume` it. The endpoint is
+ * removed when its access token expires, unless `token.refresh` gave it a newer one.
  */
 import { decodeJwt } from 'jose';
 import type { Logger } from 'pino';
@@ -22,10 +24,11 @@ import {
   type SignalNotificationParams,
   type SignalResult,
 } from '@atrium/protocol';
-import type { Endpoint, EndpointConnection } from '../rtc/endpoint.js';
+import type { Endpoint } from '../rtc/endpoint.js';
 import type { RoomSession } from '../rtc/room-session.js';
 import type { SessionManager } from '../service/session-manager.js';
 import type { AccessTokens } from '../auth/access-tokens.js';
+import { EndpointLink, type LinkSocket } from './endpoint-link.js';
 import { checkPermissions, requiredPermissions } from './permission-check.js';
 import { handleRoomSessionCall, roomSessionCallNames } from './room-session-calls.js';
 
@@ -35,33 +38,44 @@ export const SignalCloseCode = {
   JOIN_FAILED: 4001,
   JOIN_TIMEOUT: 4002,
   FINISHED: 4003,
+  /** Another socket resumed this endpoint. */
+  SUPERSEDED: 4004,
 } as const;
 
 const JOIN_TIMEOUT_MS = 15_000;
 
 type Joined = { session: RoomSession; endpoint: Endpoint; permissions: readonly Permission[] };
 
-export class SignalConnection implements EndpointConnection {
+export interface SignalConnectionDeps {
+  sessions: SessionManager;
+  tokens: AccessTokens;
+  log: Logger;
+  /** How long a dropped endpoint may be resumed, in ms. */
+  reconnectGraceMs: number;
+}
+
+export class SignalConnection implements LinkSocket {
   private readonly socket: WebSocket;
   private readonly sessions: SessionManager;
   private readonly log: Logger;
-  private joined: Joined | undefined;
+  /** The endpoint this socket carries, once joined or resumed. */
+  private link: EndpointLink | undefined;
   private joining = false;
   private closed = false;
   /** Set by `leave`: after its reply is sent, tell the client and close. */
   private finishAfterReply = false;
   private readonly joinTimer: NodeJS.Timeout;
   private readonly tokens: AccessTokens;
-  /** Removes the endpoint when its access token expires without a `token.refresh`. */
-  private expiryTimer: NodeJS.Timeout | undefined;
+  private readonly graceMs: number;
 
-  constructor(socket: WebSocket, deps: { sessions: SessionManager; tokens: AccessTokens; log: Logger }) {
+  constructor(socket: WebSocket, deps: SignalConnectionDeps) {
     this.socket = socket;
     this.tokens = deps.tokens;
     this.sessions = deps.sessions;
     this.log = deps.log;
+    this.graceMs = deps.reconnectGraceMs;
     this.joinTimer = setTimeout(() => {
-      if (!this.joined) this.socket.close(SignalCloseCode.JOIN_TIMEOUT, 'join timeout');
+      if (!this.link) this.socket.close(SignalCloseCode.JOIN_TIMEOUT, 'join timeout');
     }, JOIN_TIMEOUT_MS);
     socket.on('message', (data, isBinary) => {
       if (isBinary) {
@@ -70,20 +84,23 @@ export class SignalConnection implements EndpointConnection {
       }
       void this.handle(data.toString());
     });
-    socket.on('close', () => this.onClose());
+    socket.on('close', (code) => this.onClose(code));
     socket.on('error', (error) => this.log.debug({ err: error }, 'signaling socket error'));
   }
 
-  notify<N extends SignalNotification>(method: N, params: SignalNotificationParams<N>): void {
+  /** Sent outside the numbered stream (the endpoint is gone: nothing to resume). */
+  private notify<N extends SignalNotification>(method: N, params: SignalNotificationParams<N>): void {
     this.send({ jsonrpc: '2.0', method, params });
   }
 
-  finished(reason: FinishReason): void {
-    clearTimeout(this.expiryTimer);
-    // The session already removed this endpoint: forget it so closing does not leave twice.
-    this.joined = undefined;
+  finish(reason: FinishReason): void {
     this.notify('room.finished', { reason });
     this.socket.close(SignalCloseCode.FINISHED, reason);
+  }
+
+  supersede(): void {
+    this.link = undefined;
+    this.socket.close(SignalCloseCode.SUPERSEDED, 'resumed on another connection');
   }
 
   private async handle(text: string): Promise<void> {
@@ -125,8 +142,9 @@ export class SignalConnection implements EndpointConnection {
       }
     } catch (error) {
       this.sendError(id, error);
-      // A refused join closes the socket; a second join racing the first does not.
-      if (method === 'join' && !this.joined && !AtriumError.is(error, ErrorCode.ALREADY_JOINED)) {
+      // A refused join closes the socket; a second join racing the first does not. A refused
+      // resume leaves the socket open (the client may join afresh).
+      if (method === 'join' && !this.link && !AtriumError.is(error, ErrorCode.ALREADY_JOINED)) {
         this.socket.close(SignalCloseCode.JOIN_FAILED, 'join failed');
       }
     }
@@ -141,6 +159,7 @@ export class SignalConnection implements EndpointConnection {
     if (!parsed.success) throw validationError(parsed.error, `${method} params`);
     const params = parsed.data;
     if (method === 'join') return (await this.join(params as { roomId: string; token: string })) as SignalResult<M>;
+    if (method === 'resume') return (await this.resume(params as ResumeParams, afterReply)) as SignalResult<M>;
     const { session, endpoint, permissions } = this.requireJoined();
     const self = endpoint.id;
     checkPermissions(
@@ -173,6 +192,14 @@ export class SignalConnection implements EndpointConnection {
         const p = params as { endpointId: string; tag: string };
         return (await session.subscribe(self, p)) as SignalResult<M>;
       }
+      case 'stream.restartIce': {
+        const p = params as { tag: string; sdp: string };
+        return (await session.restartStreamIce(self, p.tag, p.sdp)) as SignalResult<M>;
+      }
+      case 'subscription.restartIce': {
+        const p = params as { subscriptionId: string };
+        return (await session.restartSubscriptionIce(self, p.subscriptionId)) as SignalResult<M>;
+      }
       case 'subscription.answer': {
         const p = params as { subscriptionId: string; sdp: string };
         await session.answerSubscription(self, p.subscriptionId, p.sdp);
@@ -187,7 +214,7 @@ export class SignalConnection implements EndpointConnection {
         session.unsubscribe(self, (params as { subscriptionId: string }).subscriptionId);
         return {} as SignalResult<M>;
       case 'leave':
-        this.leave('left');
+        this.leave();
         return {} as SignalResult<M>;
       case 'token.refresh':
         return (await this.refreshToken(endpoint, (params as { token: string }).token)) as SignalResult<M>;
@@ -197,23 +224,65 @@ export class SignalConnection implements EndpointConnection {
   }
 
   private async join(params: { roomId: string; token: string }): Promise<SignalResult<'join'>> {
-    if (this.joined || this.joining) throw new AtriumError(ErrorCode.ALREADY_JOINED, 'this connection already joined');
+    if (this.link || this.joining) throw new AtriumError(ErrorCode.ALREADY_JOINED, 'this connection already joined');
     this.joining = true;
     try {
-      const { room, session, endpoint, permissions } = await this.sessions.join(params.roomId, params.token, this);
+      const link = new EndpointLink(this, { graceMs: this.graceMs, log: this.log });
+      const { room, session, endpoint, permissions } = await this.sessions.join(params.roomId, params.token, link);
+      link.bind(session, endpoint, permissions);
       if (this.closed) {
-        session.leave(endpoint.id, 'disconnected');
+        link.remove('disconnected');
         throw new AtriumError(ErrorCode.NOT_JOINED, 'the connection closed while joining');
       }
-      this.joined = { session, endpoint, permissions };
+      this.link = link;
       clearTimeout(this.joinTimer);
-      this.expireAt(tokenExpiry(params.token));
+      link.expireAt(tokenExpiry(params.token));
       this.log.info({ roomId: room.id, sessionId: session.id, endpointId: endpoint.id }, 'endpoint joined');
       return {
         room: { id: room.id, title: room.title, sessionId: session.id },
         endpoint: endpoint.info(),
         endpoints: session.listEndpoints().filter((e) => e !== endpoint).map((e) => e.info()),
         state: session.joinedState(endpoint.id),
+        resume: { token: link.resumeToken, graceSeconds: link.graceMs / 1000 },
+      };
+    } finally {
+      this.joining = false;
+    }
+  }
+
+  /**
+   * Reattaches this socket to an endpoint that is still in its room session (its socket dropped,
+   * or is about to be found dead). Needs a valid access token of that endpoint and its resume
+   * token; anything else is RESUME_FAILED and changes nothing.
+   */
+  private async resume(params: ResumeParams, afterReply: Array<() => void>): Promise<SignalResult<'resume'>> {
+    if (this.link || this.joining) throw new AtriumError(ErrorCode.ALREADY_JOINED, 'this connection already joined');
+    this.joining = true;
+    try {
+      const { room, session, endpoint, permissions, connection } = await this.sessions.resume(params.roomId, params.token);
+      const link = connection instanceof EndpointLink ? connection : undefined;
+      if (!link || link.gone || link.endpoint !== endpoint || !link.matches(params.resumeToken)) {
+        throw new AtriumError(ErrorCode.RESUME_FAILED, 'this endpoint cannot be resumed: join again');
+      }
+      if (this.closed) throw new AtriumError(ErrorCode.NOT_JOINED, 'the connection closed while resuming');
+      const replayed = link.canReplay(params.lastSeq);
+      this.link = link;
+      link.permissions = permissions;
+      clearTimeout(this.joinTimer);
+      link.expireAt(tokenExpiry(params.token));
+      // After the reply: the missed notifications, then live ones, in order.
+      afterReply.push(() => {
+        if (this.link === link && !link.gone) link.attach(this, params.lastSeq, replayed);
+      });
+      this.log.info({ sessionId: session.id, endpointId: endpoint.id, lastSeq: params.lastSeq, replayed }, 'endpoint resumed');
+      return {
+        room: { id: room.id, title: room.title, sessionId: session.id },
+        endpoint: endpoint.info(),
+        endpoints: session.listEndpoints().filter((e) => e !== endpoint).map((e) => e.info()),
+        state: session.joinedState(endpoint.id),
+        resume: { token: link.resumeToken, graceSeconds: link.graceMs / 1000 },
+        subscriptionIds: [...endpoint.subscriptions.keys()],
+        replayed,
       };
     } finally {
       this.joining = false;
@@ -223,55 +292,45 @@ export class SignalConnection implements EndpointConnection {
   /** Takes a new access token for the same room and endpoint: the connection lives until it expires. */
   private async refreshToken(endpoint: Endpoint, token: string): Promise<SignalResult<'token.refresh'>> {
     const claims = await this.tokens.verify(token);
-    const joined = this.joined;
-    if (joined?.endpoint !== endpoint) throw new AtriumError(ErrorCode.NOT_JOINED, 'the endpoint left the room session');
-    if (claims.roomId !== joined.session.roomId || claims.endpoint.id !== endpoint.id) {
+    const link = this.link;
+    if (!link || link.gone || link.endpoint !== endpoint || !link.session) {
+      throw new AtriumError(ErrorCode.NOT_JOINED, 'the endpoint left the room session');
+    }
+    if (claims.roomId !== link.session.roomId || claims.endpoint.id !== endpoint.id) {
       throw new AtriumError(ErrorCode.TOKEN_INVALID, 'the access token is for another room or endpoint');
     }
-    this.expireAt(claims.exp);
+    link.expireAt(claims.exp);
     // A new token may carry other permissions: they apply from now on.
-    joined.permissions = claims.permissions;
+    link.permissions = claims.permissions;
     return { expiresAt: new Date(claims.exp * 1000).toISOString() };
   }
 
-  private expireAt(exp: number): void {
-    clearTimeout(this.expiryTimer);
-    this.expiryTimer = setTimeout(() => this.expire(), Math.max(0, exp * 1000 - Date.now()));
-    this.expiryTimer.unref();
-  }
-
-  /** The token ran out: the endpoint leaves, the client is told why, the socket closes. */
-  private expire(): void {
-    const joined = this.joined;
-    if (!joined) return;
-    this.joined = undefined;
-    joined.session.leave(joined.endpoint.id, 'token-expired');
-    this.log.info({ sessionId: joined.session.id, endpointId: joined.endpoint.id }, 'access token expired: endpoint removed');
-    this.notify('room.finished', { reason: 'token-expired' });
-    this.socket.close(SignalCloseCode.FINISHED, 'token-expired');
-  }
-
   private requireJoined(): Joined {
-    if (!this.joined) throw new AtriumError(ErrorCode.NOT_JOINED, 'send join with an access token first');
-    return this.joined;
+    const link = this.link;
+    if (!link || link.gone || !link.session || !link.endpoint) {
+      throw new AtriumError(ErrorCode.NOT_JOINED, 'send join with an access token first');
+    }
+    return { session: link.session, endpoint: link.endpoint, permissions: link.permissions };
   }
 
-  private leave(reason: 'left' | 'disconnected'): void {
-    clearTimeout(this.expiryTimer);
-    const joined = this.joined;
-    if (!joined) return;
-    this.joined = undefined;
-    joined.session.leave(joined.endpoint.id, reason);
-    this.log.info({ sessionId: joined.session.id, endpointId: joined.endpoint.id, reason }, 'endpoint left');
-    if (reason === 'left') this.finishAfterReply = true;
+  private leave(): void {
+    const link = this.link;
+    if (!link || link.gone) return;
+    link.remove('left');
+    this.log.info({ sessionId: link.session?.id, endpointId: link.endpoint?.id }, 'endpoint left');
+    this.finishAfterReply = true;
   }
 
-  private onClose(): void {
+  /**
+   * A close without `leave`. A drop (no close frame: 1006, or the heartbeat gave up) keeps the
+   * endpoint for a resume during the grace period; a client's own normal close (1000, 1001 going
+   * away) removes it at once.
+   */
+  private onClose(code: number): void {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.joinTimer);
-    clearTimeout(this.expiryTimer);
-    this.leave('disconnected');
+    this.link?.detach(this, code === 1000 || code === 1001);
   }
 
   private sendError(id: string | number | null, error: unknown): void {
@@ -295,7 +354,7 @@ export class SignalConnection implements EndpointConnection {
     });
   }
 
-  private send(message: object): void {
+  send(message: object): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
     this.socket.send(JSON.stringify(message));
   }
@@ -307,3 +366,5 @@ function tokenExpiry(token: string): number {
   if (typeof exp !== 'number') throw new AtriumError(ErrorCode.TOKEN_INVALID, 'the access token has no expiry');
   return exp;
 }
+
+type ResumeParams = { roomId: string; token: string; resumeToken: string; lastSeq: number };

@@ -18,6 +18,8 @@ export interface SignalServerOptions {
   log: Logger;
   /** Interval between pings; a socket that has not answered the previous ping is dropped. */
   heartbeatMs?: number;
+  /** How long an endpoint whose socket dropped may `resume` (default 20 s). */
+  reconnectGraceMs?: number;
 }
 
 export async function registerSignaling(app: FastifyInstance, options: SignalServerOptions): Promise<void> {
@@ -46,6 +48,11 @@ export async function registerSignaling(app: FastifyInstance, options: SignalSer
     alive.set(socket, true);
     socket.on('pong', () => alive.set(socket, true));
     socket.on('close', () => sockets.delete(socket));
-    new SignalConnection(socket, { sessions: options.sessions, tokens: options.tokens, log: options.log });
+    new SignalConnection(socket, {
+      sessions: options.sessions,
+      tokens: options.tokens,
+      log: options.log,
+      reconnectGraceMs: options.reconnectGraceMs ?? 20_000,
+    });
   });
 }
