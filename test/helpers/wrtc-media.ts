@@ -100,3 +100,27 @@ export function inboundStats(report: RTCStatsReport): { framesDecoded: number; a
   });
   return { framesDecoded, audioPackets, videoPackets };
 }
+
+/** A microphone playing a 440 Hz tone whose amplitude (0…32767) can change while it runs. */
+export function toneMicrophone(): { stream: MediaStream; setAmplitude(value: number): void; stop(): void } {
+  const source = new wrtc.nonstandard.RTCAudioSource();
+  const track = source.createTrack() as unknown as MediaStreamTrack;
+  const sampleRate = 48_000;
+  const samples = new Int16Array(sampleRate / 100);
+  let amplitude = 0;
+  let t = 0;
+  const timer = setInterval(() => {
+    for (let i = 0; i < samples.length; i++) samples[i] = Math.sin((2 * Math.PI * 440 * t++) / sampleRate) * amplitude;
+    source.onData({ samples, sampleRate });
+  }, 10);
+  return {
+    stream: new wrtc.MediaStream([track] as never) as unknown as MediaStream,
+    setAmplitude: (value) => {
+      amplitude = value;
+    },
+    stop() {
+      clearInterval(timer);
+      track.stop();
+    },
+  };
+}

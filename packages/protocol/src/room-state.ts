@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { endpointIdSchema } from './access-tokens.js';
 import { layoutNameSchema } from './rooms.js';
-import { videoPositionSchema, videoPositionsSchema } from './layouts/types.js';
+import { videoLayoutLayerSchema, videoPositionSchema } from './layouts/types.js';
 
 /** Largest room or member `meta` object, in bytes of JSON (`META_TOO_LARGE` above it). */
 export const MAX_META_BYTES = 16 * 1024;
@@ -92,14 +92,28 @@ export const roomUpdatableFields = ['layout_name', 'positions', 'locked', 'hide_
 export type RoomUpdatableField = (typeof roomUpdatableFields)[number];
 
 /** `room.joined`: the room with every member, this connection's ids. */
+const sessionRef = { room_session_id: z.string(), room_id: z.string() };
+
+/** The room's current layout: its name and the layers computed for the live view (16:9 canvas). */
+export const currentLayoutSchema = z.object({
+  name: z.string(),
+  ...sessionRef,
+  layers: z.array(videoLayoutLayerSchema),
+});
+export type CurrentLayout = z.infer<typeof currentLayoutSchema>;
+
+/** `layout.changed`: the layers moved (joins, leaves, streams, speaker, positions, layout, mutes). */
+export const layoutChangedEventSchema = z.object({ ...sessionRef, layout: currentLayoutSchema });
+export type LayoutChangedEvent = z.infer<typeof layoutChangedEventSchema>;
+
 export const roomJoinedEventSchema = z.object({
   room_session: roomStateSchema.extend({ members: z.array(memberStateSchema) }),
   call_id: z.string(),
   member_id: z.string(),
+  /** The layout as it stands at the join (later changes come as `layout.changed`). */
+  layout: currentLayoutSchema.optional(),
 });
 export type RoomJoinedEvent = z.infer<typeof roomJoinedEventSchema>;
-
-const sessionRef = { room_session_id: z.string(), room_id: z.string() };
 const memberRef = { id: endpointIdSchema, type: z.literal('member'), ...sessionRef };
 
 export const memberJoinedEventSchema = z.object({ ...sessionRef, member: memberStateSchema });

@@ -14,6 +14,7 @@ import {
   memberMediaEventSchema,
   memberStateSchema,
   memberTalkingEventSchema,
+  layoutChangedEventSchema,
   memberUpdatedEventSchema,
   metaSchema,
   roomJoinedEventSchema,
@@ -296,6 +297,7 @@ export const signalNotifications = {
   'member.left': memberLeftEventSchema,
   'member.updated': memberUpdatedEventSchema,
   'member.talking': memberTalkingEventSchema,
+  'layout.changed': layoutChangedEventSchema,
   'room.updated': roomUpdatedEventSchema,
   /** To one member only: another member (or the room) muted or unmuted its microphone or camera. */
   'member.media': memberMediaEventSchema,

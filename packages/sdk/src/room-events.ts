@@ -12,6 +12,7 @@ import type {
   MemberState,
   MemberTalkingEvent,
   MemberUpdatedEvent,
+  LayoutChangedEvent,
   RoomJoinedEvent,
   RoomUpdatedEvent,
   StreamInfo,
@@ -19,18 +20,13 @@ import type {
 import type { RemoteEndpoint, RemoteTrack } from './remote-endpoint.js';
 import type { TokenRefreshedEvent } from './token-refresher.js';
 
-/** The reference's `layout.changed` payload; `layers` are filled in by the layout integration. */
-export interface LayoutChangedEvent {
-  room_session_id: string;
-  room_id: string;
-  layout: { name: string; room_session_id: string; room_id: string; layers: Array<Record<string, unknown>> };
-}
-
 /** What the egress calls will resolve with once wired (they reject with NOT_IMPLEMENTED until then). */
 export interface EgressEntity {
   id: string;
   [field: string]: unknown;
 }
+
+export type { LayoutChangedEvent };
 
 /** The room left event (`room.left`). */
 export interface RoomLeftEvent {

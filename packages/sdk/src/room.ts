@@ -29,6 +29,7 @@ import { RemoteEndpoint, type TrackControl } from './remote-endpoint.js';
 import { SignalClient, CONNECTION_LOST_CODE, type ConnectionState } from './signal-client.js';
 import { watchIce } from './ice-watchdog.js';
 import { Subscription } from './subscription.js';
+import { RoomStage } from './room-stage.js';
 import { TokenRefresher } from './token-refresher.js';
 import type { EgressEntity, RoomEvents } from './room-events.js';
 
@@ -97,6 +98,8 @@ export class Room extends TypedEmitter<RoomEvents> {
   private readonly joinedEvent: RoomJoinedEvent;
   private readonly sources = new Map<string, LocalSource>();
   private readonly rootElement: HTMLElement | null;
+  /** The rendered room when `rootElement` was given. */
+  private stage: RoomStage | null = null;
   private speakerId_: string | null = null;
   private joinedEmitted = false;
   private readonly iceServers: RTCIceServer[];
@@ -117,10 +120,14 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.trackControl = { setPaused: (endpointId, tag, kind, paused) => this.setTrackPaused(endpointId, tag, kind, paused) };
     for (const info of joined.endpoints) this.endpointsById.set(info.id, new RemoteEndpoint(info, this.trackControl));
     this.listen();
+    if (this.rootElement) this.stage = new RoomStage(this, this.rootElement);
     // After `join()` resolves and the caller attached its listeners; later listeners get it replayed.
     setTimeout(() => {
       this.joinedEmitted = true;
-      if (!this.finished_) this.emit('room.joined', this.joinedEvent);
+      if (this.finished_) return;
+      this.emit('room.joined', this.joinedEvent);
+      const { layout } = this.joinedEvent;
+      if (layout) this.emit('layout.changed', { room_session_id: layout.room_session_id, room_id: layout.room_id, layout });
     }, 0);
   }
 
@@ -210,6 +217,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       },
     });
     this.published.set(tag, stream);
+    this.stage?.refresh();
     this.watchMedia(pc, { tag }, () => this.restartStreamIce(tag, pc));
     // Tracks disabled before publishing are announced as muted.
     for (const track of stream.tracks) {
@@ -874,6 +882,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       this.emit('local.media', event);
     });
     s.on('chat.message', (event) => this.emit('chat.message', event));
+    s.on('layout.changed', (event) => this.emit('layout.changed', event));
     s.on('room.finished', ({ reason }) => this.finish(reason));
     s.on('close', (code) => this.finish(code === CONNECTION_LOST_CODE ? 'connection-lost' : 'disconnected'));
     s.on('reconnecting', () => {

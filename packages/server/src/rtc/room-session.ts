@@ -12,6 +12,7 @@ import {
   layoutStreamKey,
   memberUpdatableFields,
   type ChatMessageEvent,
+  type CurrentLayout,
   type FinishReason,
   type LeaveReason,
   type MemberState,
@@ -29,6 +30,8 @@ import {
   type TrackKind,
 } from '@atrium/protocol';
 import type { Sfu } from '../sfu/sfu.js';
+import { SessionLayout } from './layout-state.js';
+import { SessionTalking } from './talking.js';
 import { RoomSettings, applyMetaChange, checkChatMessage, type MetaChange } from './room-settings.js';
 import { Endpoint, type EndpointConnection, type PublishedStream, type Subscription } from './endpoint.js';
 
@@ -116,6 +119,8 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
   private ended_ = false;
   /** Room state beyond the endpoints (the reference's room entity). */
   private readonly roomSettings: RoomSettings;
+  private readonly talking = new SessionTalking((endpointId, talking) => this.setMemberTalking(endpointId, talking));
+  private readonly layout = new SessionLayout();
 
   constructor(options: RoomSessionOptions, sfu: Sfu) {
     super();
@@ -189,6 +194,7 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
       subscription.subscriber.close();
     }
     for (const stream of [...endpoint.streams.values()]) stream.publisher.close();
+    this.talking.forget(endpointId);
     this.broadcast('endpoint.left', { endpointId, reason });
     this.broadcast('member.left', {
       ...this.ref(),
@@ -214,9 +220,12 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
     const stream: PublishedStream = { tag, publisher, muted: new Map() };
     for (const kind of ['audio', 'video'] as const) if (endpoint.isMuted(kind)) publisher.tracks.get(kind)?.setBlocked(true);
     endpoint.streams.set(tag, stream);
+    const audio = publisher.tracks.get('audio');
+    if (audio) this.talking.watch(endpointId, tag, audio, endpoint.settings.inputSensitivity);
     publisher.on('close', () => {
       if (endpoint.streams.get(tag) !== stream) return;
       endpoint.streams.delete(tag);
+      this.talking.unwatch(endpointId, tag);
       if (this.endpoints.get(endpointId) === endpoint) {
         this.broadcast('stream.unpublished', { endpointId, tag }, endpointId);
       }
@@ -400,6 +409,7 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
     const endpoint = this.requireMember(targetId);
     const before = this.memberOf(endpoint);
     endpoint.settings[level] = value;
+    if (level === 'inputSensitivity') this.talking.setSensitivity(targetId, value);
     this.memberChanged(endpoint, before);
   }
 
@@ -533,16 +543,34 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
       room_session: { ...this.roomState(), members: this.listMembers() },
       call_id: endpointId,
       member_id: endpointId,
+      layout: this.currentLayout(),
     };
+  }
+
+  /** The layout as it stands: its name and layers for the live view (also what egress composes). */
+  currentLayout(): CurrentLayout {
+    return { ...this.layout.current, ...this.ref() };
+  }
+
+  /** The member featured by speaker-driven layouts (the loudest talker lately). */
+  get activeSpeaker(): string | undefined {
+    return this.talking.activeSpeaker;
   }
 
   /**
    * Called whenever something a layout depends on changes: members join or leave, publish or
    * unpublish, become visible or hidden, talk; the layout name, positions or hide-video-muted
-   * change. The layout integration listens to `layout.state` (or overrides this) to recompute
-   * layers and send `layout.changed`.
+   * change. Recomputes the layers and sends `layout.changed` to everyone when they moved.
    */
   protected layoutStateChanged(reason: LayoutChangeReason): void {
+    const changed = this.layout.update({
+      layoutName: this.roomSettings.layoutName,
+      members: this.listEndpoints().map((endpoint) => ({ state: this.memberOf(endpoint), streamTags: [...endpoint.streams.keys()] })),
+      positions: this.roomSettings.positions,
+      hideVideoMuted: this.roomSettings.hideVideoMuted,
+      activeSpeakerId: this.talking.activeSpeaker,
+    });
+    if (changed) this.broadcast('layout.changed', { ...this.ref(), layout: this.currentLayout() });
     this.emit('layout.state', reason);
   }
 
@@ -567,6 +595,7 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
       this.leave(endpoint.id, 'session-ended');
       endpoint.connection.finished(finish);
     }
+    this.talking.close();
     this.emit('ended', reason);
     this.removeAllListeners();
   }

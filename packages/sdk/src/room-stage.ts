@@ -1,0 +1,91 @@
+/**
+ * @module What `join(…, { rootElement })` shows: the room's live layout rendered into the element.
+ * The stage subscribes to every stream other endpoints publish, draws each stream's video where
+ * the server's layout layers put it (`LayoutRenderer`), shows this endpoint's own streams in their
+ * tiles, and plays remote audio through hidden `<audio>` elements under the root, so output volume
+ * and `updateSpeaker` (which act on media elements under `rootElement`) apply to it.
+ */
+import type { CurrentLayout, StreamInfo } from '@atrium/protocol';
+import { LayoutRenderer } from './layout-renderer.js';
+import type { RemoteEndpoint } from './remote-endpoint.js';
+import type { Room } from './room.js';
+import type { Subscription } from './subscription.js';
+
+const streamKey = (endpointId: string, tag: string): string => `${endpointId}:${tag}`;
+
+export class RoomStage {
+  private readonly room: Room;
+  private readonly root: HTMLElement;
+  private readonly renderer: LayoutRenderer;
+  private readonly subscriptions = new Map<string, Subscription>();
+  private readonly audioElements = new Map<string, HTMLAudioElement>();
+  private closed = false;
+
+  constructor(room: Room, root: HTMLElement) {
+    this.room = room;
+    this.root = root;
+    this.renderer = new LayoutRenderer({
+      root,
+      getStream: (memberId, tag) =>
+        memberId === room.localEndpoint.id
+          ? room.localStreams.find((stream) => stream.tag === tag)?.mediaStream
+          : this.subscriptions.get(streamKey(memberId, tag))?.mediaStream,
+    });
+    room.on('layout.changed', (event) => this.render(event.layout));
+    room.on('stream.published', (endpoint, stream) => void this.show(endpoint, stream));
+    room.on('finished', () => this.close());
+    for (const endpoint of room.endpoints) for (const stream of endpoint.streams) void this.show(endpoint, stream);
+  }
+
+  /** The layout's tiles, for styling or tests. */
+  get layoutRenderer(): LayoutRenderer {
+    return this.renderer;
+  }
+
+  render(layout: CurrentLayout): void {
+    if (!this.closed) this.renderer.render(layout.layers);
+  }
+
+  /** This endpoint published or replaced one of its own streams: its tile picks the media up. */
+  refresh(): void {
+    if (!this.closed) this.renderer.refresh();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const element of this.audioElements.values()) element.remove();
+    this.audioElements.clear();
+    this.subscriptions.clear();
+    this.renderer.destroy();
+  }
+
+  private async show(endpoint: RemoteEndpoint, stream: StreamInfo): Promise<void> {
+    const key = streamKey(endpoint.id, stream.tag);
+    if (this.closed || this.subscriptions.has(key)) return;
+    let subscription: Subscription;
+    try {
+      subscription = await this.room.localEndpoint.subscribe(endpoint, stream.tag);
+    } catch {
+      return; // Unpublished or left meanwhile: nothing to show.
+    }
+    if (this.closed) return;
+    this.subscriptions.set(key, subscription);
+    if (stream.tracks.some((track) => track.kind === 'audio')) {
+      const audio = this.root.ownerDocument.createElement('audio');
+      audio.autoplay = true;
+      audio.hidden = true;
+      audio.srcObject = subscription.mediaStream;
+      this.root.append(audio);
+      this.audioElements.set(key, audio);
+    }
+    subscription.once('ended', () => {
+      if (this.subscriptions.get(key) !== subscription) return;
+      this.subscriptions.delete(key);
+      this.audioElements.get(key)?.remove();
+      this.audioElements.delete(key);
+      this.refresh();
+    });
+    this.refresh();
+  }
+}
