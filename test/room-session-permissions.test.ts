@@ -1,6 +1,6 @@
 /**
  * Every room-session signaling call is checked against the caller's token: with exactly the
- * permission it needs it goes through (egress calls then answer NOT_IMPLEMENTED), without it the
+ * permission it needs it goes through (streaming and playback calls then answer NOT_IMPLEMENTED), without it the
  * answer is PERMISSION_DENIED and the room session's state is exactly as before.
  */
 import assert from 'node:assert/strict';
@@ -211,8 +211,28 @@ const cases: Case[] = [
     setup: (s) => s.setLocked(true),
     check: (s) => assert.equal(s.locked, false),
   },
-  { name: 'startRecording', method: 'recording.start', params: {}, needs: ['room.recording'], allowedError: 'NOT_IMPLEMENTED' },
-  { name: 'getRecordings', method: 'recording.list', params: {}, needs: ['room.recording'], allowedError: 'NOT_IMPLEMENTED' },
+  {
+    name: 'startRecording',
+    method: 'recording.start',
+    params: {},
+    needs: ['room.recording'],
+    check: (s, result) => assert.equal((result as { sessionId?: string }).sessionId, s.id),
+  },
+  {
+    name: 'getRecordings',
+    method: 'recording.list',
+    params: {},
+    needs: ['room.recording'],
+    check: (_s, result) => assert.ok(Array.isArray((result as { recordings?: unknown }).recordings)),
+  },
+  // Allowed, these look the recording up: an unknown one is not found (the denied run never looks).
+  ...(['recording.stop', 'recording.pause', 'recording.resume'] as const).map((method) => ({
+    name: method,
+    method,
+    params: { recordingId: '00000000-0000-4000-8000-000000000000' },
+    needs: ['room.recording'] as Permission[],
+    allowedError: 'RECORDING_NOT_FOUND',
+  })),
   {
     name: 'startStream',
     method: 'rtmp.start',

@@ -23,6 +23,7 @@ import {
   volumeSchema,
 } from './room-state.js';
 import { videoPositionSchema, videoPositionsSchema } from './layouts/types.js';
+import { recordingSchema } from './recordings.js';
 
 export const SIGNAL_PATH = '/api/v1/signal';
 
@@ -76,6 +77,9 @@ const metaKeysSchema = z.array(z.string().max(256)).min(1).max(100);
 /** What the egress calls will answer once wired (egress issue); until then they fail with NOT_IMPLEMENTED. */
 const egressEntity = z.object({ id: z.string() }).passthrough();
 
+/** `recording.*` notifications: the recording as the REST API shows it. */
+const recordingEventSchema = z.object({ room_session_id: z.string(), room_id: z.string(), recording: recordingSchema });
+
 /**
  * The room-session calls of the reference RoomSession (moderation, levels, metadata, layouts,
  * chat, egress). Each is checked against the caller's permissions on the server.
@@ -117,8 +121,11 @@ function roomSessionMethods() {
       params: z.object({ content: chatContentSchema, to: endpointIdSchema.optional() }),
       result: z.object({ id: z.string(), sent_at: z.string() }),
     },
-    'recording.start': { params: optionalEmpty, result: egressEntity },
-    'recording.list': { params: optionalEmpty, result: z.object({ recordings: z.array(egressEntity) }) },
+    'recording.start': { params: optionalEmpty, result: recordingSchema },
+    'recording.list': { params: optionalEmpty, result: z.object({ recordings: z.array(recordingSchema) }) },
+    'recording.stop': { params: z.object({ recordingId: z.string().min(1).max(64) }), result: recordingSchema },
+    'recording.pause': { params: z.object({ recordingId: z.string().min(1).max(64) }), result: recordingSchema },
+    'recording.resume': { params: z.object({ recordingId: z.string().min(1).max(64) }), result: recordingSchema },
     /** An RTMP(S) stream of the room (the reference's `startStream`). */
     'rtmp.start': { params: z.object({ url: z.string().min(1).max(2048) }), result: egressEntity },
     'rtmp.list': { params: optionalEmpty, result: z.object({ streams: z.array(egressEntity) }) },
@@ -298,6 +305,10 @@ export const signalNotifications = {
   'member.updated': memberUpdatedEventSchema,
   'member.talking': memberTalkingEventSchema,
   'layout.changed': layoutChangedEventSchema,
+  /** A recording of this room session started, changed (paused, resumed, a file began or ended) or ended. */
+  'recording.started': recordingEventSchema,
+  'recording.updated': recordingEventSchema,
+  'recording.ended': recordingEventSchema,
   'room.updated': roomUpdatedEventSchema,
   /** To one member only: another member (or the room) muted or unmuted its microphone or camera. */
   'member.media': memberMediaEventSchema,

@@ -105,6 +105,7 @@ export type { TokenRefreshedEvent } from './token-refresher.js';
 export { RemoteEndpoint, RemoteTrack, type RemoteTrackEvents } from './remote-endpoint.js';
 export { Subscription, type SubscriptionEvents } from './subscription.js';
 export { LocalStream, LocalTrack } from './local-stream.js';
+export { RoomRecording, type RecordingControl } from './room-recording.js';
 export { ConnectionError, ConnectionErrorReason, RequestError } from './errors.js';
 export type { ConnectionState } from './signal-client.js';
 export type { WebRtcImplementation, WebSocketConstructor } from './environment.js';

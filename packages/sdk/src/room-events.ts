@@ -18,6 +18,7 @@ import type {
   StreamInfo,
 } from '@atrium/protocol';
 import type { RemoteEndpoint, RemoteTrack } from './remote-endpoint.js';
+import type { RoomRecording } from './room-recording.js';
 import type { TokenRefreshedEvent } from './token-refresher.js';
 
 /** What the egress calls will resolve with once wired (they reject with NOT_IMPLEMENTED until then). */
@@ -116,9 +117,9 @@ export type RoomEvents = {
   'layout.changed': [event: LayoutChangedEvent];
   'local.media': [event: MemberMediaEvent];
   'chat.message': [event: ChatMessageEvent];
-  'recording.started': [recording: EgressEntity];
-  'recording.updated': [recording: EgressEntity];
-  'recording.ended': [recording: EgressEntity];
+  'recording.started': [recording: RoomRecording];
+  'recording.updated': [recording: RoomRecording];
+  'recording.ended': [recording: RoomRecording];
   'playback.started': [playback: EgressEntity];
   'playback.updated': [playback: EgressEntity];
   'playback.ended': [playback: EgressEntity];

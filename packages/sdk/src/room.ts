@@ -11,6 +11,7 @@ import {
   type LeaveReason,
   type MemberState,
   type Meta,
+  type Recording,
   type RoomJoinedEvent,
   type RoomState,
   type SignalMethod,
@@ -30,6 +31,7 @@ import { SignalClient, CONNECTION_LOST_CODE, type ConnectionState } from './sign
 import { watchIce } from './ice-watchdog.js';
 import { Subscription } from './subscription.js';
 import { RoomStage } from './room-stage.js';
+import { RoomRecording } from './room-recording.js';
 import { TokenRefresher } from './token-refresher.js';
 import type { EgressEntity, RoomEvents } from './room-events.js';
 
@@ -554,13 +556,32 @@ export class Room extends TypedEmitter<RoomEvents> {
     return this.call('chat.send', options.to === undefined ? { content } : { content, to: options.to });
   }
 
-  /** Not available yet: rejects with NOT_IMPLEMENTED (egress). */
-  startRecording(): Promise<EgressEntity> {
-    return this.call('recording.start', {});
+  /** Starts recording the room session (each track to its own file); needs `room.recording`. */
+  async startRecording(): Promise<RoomRecording> {
+    return this.recordingOf(await this.call('recording.start', {}));
   }
 
-  getRecordings(): Promise<{ recordings: EgressEntity[] }> {
-    return this.call('recording.list', {});
+  /** The room session's recordings, newest first. */
+  async getRecordings(): Promise<{ recordings: RoomRecording[] }> {
+    const { recordings } = await this.call('recording.list', {});
+    return { recordings: recordings.map((recording) => this.recordingOf(recording)) };
+  }
+
+  private readonly recordings = new Map<string, RoomRecording>();
+
+  /** The one `RoomRecording` of an id, brought up to date. */
+  private recordingOf(recording: Recording): RoomRecording {
+    let known = this.recordings.get(recording.id);
+    if (!known) {
+      known = new RoomRecording(recording, {
+        stop: (recordingId) => this.call('recording.stop', { recordingId }),
+        pause: (recordingId) => this.call('recording.pause', { recordingId }),
+        resume: (recordingId) => this.call('recording.resume', { recordingId }),
+      });
+      this.recordings.set(recording.id, known);
+    }
+    known.update(recording);
+    return known;
   }
 
   /** Streams the room to an RTMP(S) URL. Not available yet: rejects with NOT_IMPLEMENTED. */
@@ -883,6 +904,9 @@ export class Room extends TypedEmitter<RoomEvents> {
     });
     s.on('chat.message', (event) => this.emit('chat.message', event));
     s.on('layout.changed', (event) => this.emit('layout.changed', event));
+    for (const event of ['recording.started', 'recording.updated', 'recording.ended'] as const) {
+      s.on(event, ({ recording }) => this.emit(event, this.recordingOf(recording)));
+    }
     s.on('room.finished', ({ reason }) => this.finish(reason));
     s.on('close', (code) => this.finish(code === CONNECTION_LOST_CODE ? 'connection-lost' : 'disconnected'));
     s.on('reconnecting', () => {

@@ -93,6 +93,13 @@ export async function createServer(config: Config, options: { log?: Logger } = {
     store, tokens, rooms, live: sessions, log: log.child({ module: 'sessions' }), autoCloseMinuteMs: config.autoCloseMinuteMs,
     onSessionStarted: (session, room) => recordings.onSessionStarted(session, room),
   });
+  // The SDK's recording.* events: every endpoint of the recorded session hears of each change.
+  for (const event of ['recording.started', 'recording.updated', 'recording.ended'] as const) {
+    recordings.on(event, (recording) => {
+      const live = sessions.get(recording.roomId);
+      if (live?.id === recording.sessionId) live.announce(event, { room_session_id: live.id, room_id: live.roomId, recording });
+    });
+  }
   await recordings.recoverAfterCrash();
   await sessionManager.recoverAfterCrash();
 
@@ -133,7 +140,7 @@ export async function createServer(config: Config, options: { log?: Logger } = {
   await registerAccessTokenRefreshRoute(app, accessTokens);
   // The OpenAPI document and the docs page need no credentials either.
   await registerOpenApi(app);
-  await registerSignaling(app, { sessions: sessionManager, tokens, log: log.child({ module: 'signaling' }), heartbeatMs: config.signalHeartbeatMs, reconnectGraceMs: config.reconnectGraceMs });
+  await registerSignaling(app, { sessions: sessionManager, recordings, tokens, log: log.child({ module: 'signaling' }), heartbeatMs: config.signalHeartbeatMs, reconnectGraceMs: config.reconnectGraceMs });
   if (config.demo) await registerDemo(app, { rooms, accessTokens, apiKey: credentials.apiKey }, DEMO_DIST_DIR);
 
   // Events left in the outbox by a previous run (or a crash) go out now.

@@ -695,6 +695,11 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
     this.emptyTimer.unref();
   }
 
+  /** Tells every endpoint of the session (what other services report, e.g. recordings). */
+  announce<N extends SignalNotification>(method: N, params: SignalNotificationParams<N>): void {
+    this.broadcast(method, params);
+  }
+
   private broadcast<N extends SignalNotification>(
     method: N,
     params: SignalNotificationParams<N>,

@@ -12,9 +12,11 @@ import {
   type SignalResult,
 } from '@atrium/protocol';
 import type { RoomSession } from '../rtc/room-session.js';
+import type { RecordingManager } from '../service/recording-manager.js';
 
 export interface CallContext {
   session: RoomSession;
+  recordings: RecordingManager;
   /** The caller's endpoint id. */
   self: string;
   permissions: readonly Permission[];
@@ -57,6 +59,9 @@ export const roomSessionCallNames = new Set<SignalMethod>([
   'chat.send',
   'recording.start',
   'recording.list',
+  'recording.stop',
+  'recording.pause',
+  'recording.resume',
   'rtmp.start',
   'rtmp.list',
   'playback.start',
@@ -176,6 +181,10 @@ function handle(method: SignalMethod, raw: unknown, ctx: CallContext): unknown {
     }
     case 'recording.start':
     case 'recording.list':
+    case 'recording.stop':
+    case 'recording.pause':
+    case 'recording.resume':
+      return recordingCall(method, raw, ctx);
     case 'rtmp.start':
     case 'rtmp.list':
     case 'playback.start':
@@ -184,4 +193,17 @@ function handle(method: SignalMethod, raw: unknown, ctx: CallContext): unknown {
     default:
       throw new AtriumError(ErrorCode.METHOD_NOT_ALLOWED, `unknown method "${method}"`);
   }
+}
+
+/** The SDK's recording calls: recordings of the caller's own room session only. */
+async function recordingCall(method: SignalMethod, raw: unknown, { session, recordings }: CallContext): Promise<unknown> {
+  if (method === 'recording.start') return recordings.start(session.id);
+  if (method === 'recording.list') return { recordings: (await recordings.list({ sessionId: session.id, limit: 100 })).data };
+  const { recordingId } = raw as Params<'recording.stop'>;
+  const recording = await recordings.get(recordingId);
+  if (recording.sessionId !== session.id) {
+    throw new AtriumError(ErrorCode.RECORDING_NOT_FOUND, `no recording "${recordingId}" in this room session`);
+  }
+  if (method === 'recording.stop') return recordings.stop(recordingId);
+  return recordings.setPaused(recordingId, method === 'recording.pause');
 }

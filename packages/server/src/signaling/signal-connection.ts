@@ -27,6 +27,7 @@ import {
 import type { Endpoint } from '../rtc/endpoint.js';
 import type { RoomSession } from '../rtc/room-session.js';
 import type { SessionManager } from '../service/session-manager.js';
+import type { RecordingManager } from '../service/recording-manager.js';
 import type { AccessTokens } from '../auth/access-tokens.js';
 import { EndpointLink, type LinkSocket } from './endpoint-link.js';
 import { checkPermissions, requiredPermissions } from './permission-check.js';
@@ -48,6 +49,8 @@ type Joined = { session: RoomSession; endpoint: Endpoint; permissions: readonly 
 
 export interface SignalConnectionDeps {
   sessions: SessionManager;
+  /** Recordings started, listed and stopped from the SDK (`recording.*`). */
+  recordings: RecordingManager;
   tokens: AccessTokens;
   log: Logger;
   /** How long a dropped endpoint may be resumed, in ms. */
@@ -57,6 +60,7 @@ export interface SignalConnectionDeps {
 export class SignalConnection implements LinkSocket {
   private readonly socket: WebSocket;
   private readonly sessions: SessionManager;
+  private readonly recordings: RecordingManager;
   private readonly log: Logger;
   /** The endpoint this socket carries, once joined or resumed. */
   private link: EndpointLink | undefined;
@@ -72,6 +76,7 @@ export class SignalConnection implements LinkSocket {
     this.socket = socket;
     this.tokens = deps.tokens;
     this.sessions = deps.sessions;
+    this.recordings = deps.recordings;
     this.log = deps.log;
     this.graceMs = deps.reconnectGraceMs;
     this.joinTimer = setTimeout(() => {
@@ -172,6 +177,7 @@ export class SignalConnection implements LinkSocket {
         session,
         self,
         permissions,
+        recordings: this.recordings,
         afterReply: (action) => afterReply.push(action),
       });
     }

@@ -8,11 +8,13 @@ import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { MAX_SIGNAL_MESSAGE_BYTES, SIGNAL_PATH } from '@atrium/protocol';
 import type { SessionManager } from '../service/session-manager.js';
+import type { RecordingManager } from '../service/recording-manager.js';
 import type { AccessTokens } from '../auth/access-tokens.js';
 import { SignalConnection } from './signal-connection.js';
 
 export interface SignalServerOptions {
   sessions: SessionManager;
+  recordings: RecordingManager;
   /** Verifies the access tokens of `token.refresh`. */
   tokens: AccessTokens;
   log: Logger;
@@ -50,6 +52,7 @@ export async function registerSignaling(app: FastifyInstance, options: SignalSer
     socket.on('close', () => sockets.delete(socket));
     new SignalConnection(socket, {
       sessions: options.sessions,
+      recordings: options.recordings,
       tokens: options.tokens,
       log: options.log,
       reconnectGraceMs: options.reconnectGraceMs ?? 20_000,
