@@ -180,7 +180,8 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
     this.broadcast('endpoint.joined', { endpoint: endpoint.info() }, endpoint.id);
     this.broadcast('member.joined', { ...this.ref(), member: this.memberOf(endpoint) }, endpoint.id);
     this.emit('endpoint.joined', endpoint);
-    this.layoutStateChanged('member-joined');
+    // The joiner gets the layout in its join answer (`joinedState`).
+    this.layoutStateChanged('member-joined', endpoint.id);
     return endpoint;
   }
 
@@ -562,7 +563,7 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
    * unpublish, become visible or hidden, talk; the layout name, positions or hide-video-muted
    * change. Recomputes the layers and sends `layout.changed` to everyone when they moved.
    */
-  protected layoutStateChanged(reason: LayoutChangeReason): void {
+  protected layoutStateChanged(reason: LayoutChangeReason, exceptEndpointId?: string): void {
     const changed = this.layout.update({
       layoutName: this.roomSettings.layoutName,
       members: this.listEndpoints().map((endpoint) => ({ state: this.memberOf(endpoint), streamTags: [...endpoint.streams.keys()] })),
@@ -570,7 +571,7 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
       hideVideoMuted: this.roomSettings.hideVideoMuted,
       activeSpeakerId: this.talking.activeSpeaker,
     });
-    if (changed) this.broadcast('layout.changed', { ...this.ref(), layout: this.currentLayout() });
+    if (changed) this.broadcast('layout.changed', { ...this.ref(), layout: this.currentLayout() }, exceptEndpointId);
     this.emit('layout.state', reason);
   }
 
