@@ -5,16 +5,12 @@
  * remote tile decoding the other's video, the remote audio playing from an element under the root.
  */
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { layerToPixels, type VideoLayoutLayer } from '../packages/protocol/src/index.js';
-import { launchChromium, newEndpointPage } from './helpers/browser.js';
+import { bundleSdk, launchChromium, newEndpointPage } from './helpers/browser.js';
 import { startTestServer, waitFor, type TestServer } from './helpers/server.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const STAGE = { width: 640, height: 360 };
 
 let t: TestServer;
@@ -23,19 +19,7 @@ let bundle = '';
 before(async () => {
   t = await startTestServer();
   browser = await launchChromium();
-  const built = await build({
-    absWorkingDir: repoRoot,
-    entryPoints: [path.join(repoRoot, 'packages/sdk/src/index.ts')],
-    bundle: true,
-    format: 'iife',
-    globalName: 'AtriumSdk',
-    platform: 'browser',
-    target: 'es2022',
-    external: ['ws'],
-    write: false,
-    logLevel: 'warning',
-  });
-  bundle = built.outputFiles[0]?.text ?? '';
+  bundle = await bundleSdk();
 });
 after(async () => {
   await browser?.close();

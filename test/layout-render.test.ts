@@ -6,16 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { computeLayout, layerToPixels, type LayoutMember, type VideoLayoutLayer } from '../packages/protocol/src/index.js';
-import { launchChromium, newEndpointPage } from './helpers/browser.js';
+import { bundleSdk, launchChromium, newEndpointPage } from './helpers/browser.js';
 import { waitFor } from './helpers/server.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CANVAS = { width: 1280, height: 720 };
 type Rgb = [number, number, number];
 const COLOURS: Record<string, Rgb> = { red: [255, 0, 0], green: [0, 255, 0], blue: [0, 0, 255], yellow: [255, 255, 0] };
@@ -26,24 +22,13 @@ const BLACK: Rgb = [0, 0, 0];
 let browser: Browser;
 let page: Page;
 before(async () => {
-  const bundle = await build({
-    absWorkingDir: repoRoot,
-    entryPoints: [path.join(repoRoot, 'packages/sdk/src/index.ts')],
-    bundle: true,
-    format: 'iife',
-    globalName: 'AtriumSdk',
-    platform: 'browser',
-    target: 'es2022',
-    external: ['ws'],
-    write: false,
-    logLevel: 'warning',
-  });
+  const bundle = await bundleSdk();
   browser = await launchChromium();
   page = await newEndpointPage(browser, { viewport: CANVAS, deviceScaleFactor: 1 });
   await page.setContent(
     `<!doctype html><html><body style="margin:0;background:#000"><div id="root" style="width:${CANVAS.width}px;height:${CANVAS.height}px"></div></body></html>`,
   );
-  await page.addScriptTag({ content: bundle.outputFiles[0]?.text ?? '' });
+  await page.addScriptTag({ content: bundle });
   // One canvas stream per member, repainted so the capture keeps delivering frames.
   await page.evaluate((colours: Record<string, Rgb>) => {
     const streams: Record<string, MediaStream> = {};

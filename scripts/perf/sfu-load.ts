@@ -17,12 +17,12 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { join } from '../../packages/sdk/src/index.js';
 import { syntheticCamera, wrtcImpl } from '../../test/helpers/wrtc-media.js';
+import { freePort } from '../../test/helpers/child-server.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -44,18 +44,6 @@ const minutes = Number(option('minutes', '0'));
 const loss = Number(option('loss', '0'));
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** utime + stime of a process, in seconds, and its RSS in bytes. */
 function procUsage(pid: number): { cpu: number; system: number; rss: number } {

@@ -5,8 +5,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import { build } from 'esbuild';
 import { waitFor } from './server.js';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -175,4 +177,22 @@ export async function pageVideoStats(page: Page): Promise<SubscriptionMediaStats
     }
     return results;
   });
+}
+
+/** The SDK bundled for a page (`window.AtriumSdk`), for tests that load it with `addScriptTag`. */
+export async function bundleSdk(): Promise<string> {
+  const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const built = await build({
+    absWorkingDir: repoRoot,
+    entryPoints: [join(repoRoot, 'packages/sdk/src/index.ts')],
+    bundle: true,
+    format: 'iife',
+    globalName: 'AtriumSdk',
+    platform: 'browser',
+    target: 'es2022',
+    external: ['ws'],
+    write: false,
+    logLevel: 'warning',
+  });
+  return built.outputFiles[0]?.text ?? '';
 }

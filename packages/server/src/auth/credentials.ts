@@ -7,6 +7,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
+/**
+ * A new API secret: 256 random bits, base64url, behind an `sk_` prefix so it never starts with a
+ * dash (which command lines would read as an option).
+ */
+export function generateApiSecret(): string {
+  return `sk_${crypto.randomBytes(32).toString('base64url')}`;
+}
+
 export interface ApiCredentials {
   apiKey: string;
   apiSecret: string;
@@ -32,7 +40,7 @@ export function loadOrCreateCredentials(
   }
   const created: ApiCredentials = {
     apiKey: `AK${crypto.randomBytes(9).toString('base64url')}`,
-    apiSecret: crypto.randomBytes(32).toString('base64url'),
+    apiSecret: generateApiSecret(),
   };
   fs.mkdirSync(dataDir, { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;

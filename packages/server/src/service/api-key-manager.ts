@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import type { Logger } from 'pino';
 import { AtriumError, ErrorCode, type ApiKey, type CreateApiKeyBody, type CreatedApiKey } from '@atrium/protocol';
 import type { ApiKeySecrets } from '../auth/api-key-secrets.js';
+import { generateApiSecret } from '../auth/credentials.js';
 import type { ApiKeyRecord } from '../store/api-key-repository.js';
 import { StoreConflictError, type Store } from '../store/store.js';
 
@@ -61,7 +62,7 @@ export class ApiKeyManager implements ApiKeySecrets {
   async create(body: CreateApiKeyBody): Promise<CreatedApiKey> {
     const record: ApiKeyRecord = {
       key: `AK${crypto.randomBytes(12).toString('base64url')}`,
-      secret: crypto.randomBytes(32).toString('base64url'),
+      secret: generateApiSecret(),
       name: body.name ?? null,
       createdAt: new Date().toISOString(),
       revokedAt: null,
