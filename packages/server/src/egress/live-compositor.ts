@@ -1,0 +1,245 @@
+/**
+ * @module The live compositor of one room session: ONE ffmpeg that decodes a fixed number of
+ * slots (each a video slot relay and an audio slot relay on loopback UDP), places the video slots
+ * on a canvas, mixes the audio slots (`amix normalize=0`), encodes H.264 (libx264 veryfast,
+ * zerolatency) + AAC and writes every output through `-f tee` (RTMP(S) as FLV, HLS).
+ *
+ * Slot count: FIXED for the life of the ffmpeg (`maxSlots`, default 4, a 2×2 grid). ffmpeg's
+ * filter graph cannot gain or lose inputs without a restart, and a restart drops the RTMP
+ * connection and breaks the HLS timeline, so the compositor is built for the most members it
+ * shows; slots without a member carry the relay's filler (black VP8, Opus silence). Joins and
+ * leaves only re-assign relays (`SlotRelay.assign`): ffmpeg never restarts. The layers of the
+ * layout feed (computeLayout order, i.e. priority) choose WHO is in which slot; the slot
+ * geometry is the fixed grid, not the layers' rectangles (known simplification).
+ *
+ * Pitfall (measured, slot-relay.test.ts): ffmpeg opens its inputs one after the other and stalls
+ * on an input that is silent, so every relay sends (filler) before ffmpeg starts.
+ */
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import path from 'node:path';
+import { TypedEmitter, type TrackKind, type VideoLayoutLayer } from '@atrium/protocol';
+import { FfmpegProcess } from './ffmpeg-process.js';
+import { egressCodecs, freeRtpPort, trackSdp } from './rtp-sdp.js';
+import { SlotRelay, type SlotSource } from './slot-relay.js';
+import { blackVp8Keyframe } from './vp8-frames.js';
+
+/** Who is shown: the session's current layers, and a signal when they change. */
+export interface LiveLayoutFeed {
+  layers(): VideoLayoutLayer[];
+  on(event: 'layout', listener: () => void): unknown;
+  off(event: 'layout', listener: () => void): unknown;
+}
+
+/** The track of a member's stream, or null (not published, or that kind absent). */
+export type TrackResolver = (memberId: string, streamTag: string, kind: TrackKind) => SlotSource | null;
+
+export type LiveOutput = { kind: 'rtmp'; url: string } | { kind: 'hls'; dir: string; segmentSeconds?: number };
+
+export interface LiveCompositorOptions {
+  ffmpegPath: string;
+  /** Directory for the SDP files. */
+  workDir: string;
+  feed: LiveLayoutFeed;
+  resolve: TrackResolver;
+  outputs: LiveOutput[];
+  width?: number;
+  height?: number;
+  fps?: number;
+  maxSlots?: number;
+  videoBitrateKbps?: number;
+}
+
+export type LiveCompositorEvents = {
+  /** ffmpeg ended without being asked to; `reason` holds its last error lines. */
+  failed: [reason: string];
+};
+
+interface Slot {
+  video: SlotRelay;
+  audio: SlotRelay;
+  /** `memberId:tag` shown, or undefined. */
+  key: string | undefined;
+}
+
+/** Columns × rows of the fixed grid for `n` slots. */
+export function gridOf(n: number): [cols: number, rows: number] {
+  const cols = Math.ceil(Math.sqrt(n));
+  return [cols, Math.ceil(n / cols)];
+}
+
+/** The `-filter_complex` graph: `n` video inputs (even indexes) and `n` audio inputs (odd) → [v], [a]. */
+export function compositeFilter(n: number, width: number, height: number, fps: number): string {
+  const [cols, rows] = gridOf(n);
+  const cellW = Math.floor(width / cols / 2) * 2;
+  const cellH = Math.floor(height / rows / 2) * 2;
+  const parts: string[] = [];
+  for (let i = 0; i < n; i++) {
+    parts.push(
+      `[${2 * i}:v]scale=${cellW}:${cellH}:force_original_aspect_ratio=decrease,pad=${cellW}:${cellH}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=${fps}[v${i}]`,
+    );
+  }
+  const cells = Array.from({ length: n }, (_, i) => `[v${i}]`).join('');
+  if (n === 1) parts.push(`[v0]pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2[v]`);
+  else {
+    const layout = Array.from({ length: n }, (_, i) => `${(i % cols) * cellW}_${Math.floor(i / cols) * cellH}`).join('|');
+    parts.push(`${cells}xstack=inputs=${n}:layout=${layout}:fill=black,pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2[v]`);
+  }
+  const audio = Array.from({ length: n }, (_, i) => `[${2 * i + 1}:a]`).join('');
+  parts.push(n === 1 ? `${audio}anull[a]` : `${audio}amix=inputs=${n}:normalize=0:dropout_transition=0[a]`);
+  return parts.join(';');
+}
+
+/** The tee muxer's target list for the outputs. */
+export function teeTargets(outputs: readonly LiveOutput[]): string {
+  return outputs
+    .map((output) => {
+      if (output.kind === 'rtmp') return `[f=flv:onfail=ignore]${output.url.replace(/[|[\]]/g, (c) => `\\${c}`)}`;
+      const seconds = output.segmentSeconds ?? 2;
+      return `[f=hls:hls_time=${seconds}:hls_list_size=6:hls_flags=delete_segments+independent_segments:hls_segment_filename=${path.join(output.dir, 'seg-%05d.ts')}]${path.join(output.dir, 'index.m3u8')}`;
+    })
+    .join('|');
+}
+
+export class LiveCompositor extends TypedEmitter<LiveCompositorEvents> {
+  private readonly options: Required<Omit<LiveCompositorOptions, 'outputs'>> & { outputs: LiveOutput[] };
+  private readonly slots: Slot[] = [];
+  private socket: dgram.Socket | undefined;
+  private ffmpeg: FfmpegProcess | undefined;
+  private readonly onLayout = (): void => this.assignSlots();
+  private stopped = false;
+
+  constructor(options: LiveCompositorOptions) {
+    super();
+    this.options = { width: 1280, height: 720, fps: 25, maxSlots: 4, videoBitrateKbps: 2000, ...options };
+  }
+
+  get pid(): number | undefined {
+    return this.ffmpeg?.pid;
+  }
+
+  get running(): boolean {
+    return this.ffmpeg?.running ?? false;
+  }
+
+  /** ffmpeg's last stderr lines. */
+  stderrTail(): string[] {
+    return this.ffmpeg?.stderrTail() ?? [];
+  }
+
+  /** Who each slot shows (`memberId:tag`), for tests and the API. */
+  slotKeys(): Array<string | undefined> {
+    return this.slots.map((s) => s.key);
+  }
+
+  /** Starts the relays (filler flowing), then ffmpeg, then assigns the current layers. */
+  async start(): Promise<void> {
+    const { ffmpegPath, workDir, maxSlots, width, height, fps, outputs } = this.options;
+    fs.mkdirSync(workDir, { recursive: true });
+    for (const output of outputs) if (output.kind === 'hls') fs.mkdirSync(output.dir, { recursive: true });
+    const cellW = Math.floor(width / gridOf(maxSlots)[0] / 2) * 2;
+    const cellH = Math.floor(height / gridOf(maxSlots)[1] / 2) * 2;
+    const black = await blackVp8Keyframe(ffmpegPath, cellW, cellH);
+    const socket = dgram.createSocket('udp4');
+    this.socket = socket;
+    const inputs: string[] = [];
+    const ports = new Set<number>();
+    const port = async (): Promise<number> => {
+      let p = await freeRtpPort();
+      while (ports.has(p) || ports.has(p + 1) || ports.has(p - 1)) p = await freeRtpPort();
+      ports.add(p);
+      return p;
+    };
+    for (let i = 0; i < maxSlots; i++) {
+      const relays: Partial<Record<TrackKind, SlotRelay>> = {};
+      for (const kind of ['video', 'audio'] as const) {
+        const p = await port();
+        const sdp = path.join(workDir, `slot-${i}-${kind}.sdp`);
+        fs.writeFileSync(sdp, trackSdp(kind, p));
+        inputs.push('-protocol_whitelist', 'file,udp,rtp', '-listen_timeout', '-1', '-i', sdp);
+        relays[kind] = new SlotRelay({
+          kind,
+          ssrc: 0x4c000000 + i * 2 + (kind === 'audio' ? 1 : 0),
+          payloadType: egressCodecs[kind].payloadType,
+          ...(kind === 'video' ? { fillerFrame: black } : {}),
+          send: (packet) => {
+            if (!this.stopped) socket.send(packet, p, '127.0.0.1');
+          },
+        });
+      }
+      this.slots.push({ video: relays.video!, audio: relays.audio!, key: undefined });
+    }
+    const args = [
+      '-hide_banner', '-loglevel', 'warning', '-nostats',
+      ...inputs,
+      '-filter_complex', compositeFilter(maxSlots, width, height, fps),
+      '-map', '[v]', '-map', '[a]',
+      '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
+      '-b:v', `${this.options.videoBitrateKbps}k`, '-maxrate', `${this.options.videoBitrateKbps}k`, '-bufsize', `${this.options.videoBitrateKbps * 2}k`,
+      '-g', String(fps * 2), '-keyint_min', String(fps * 2), '-sc_threshold', '0',
+      '-c:a', 'aac', '-b:a', '128k', '-ar', '48000', '-ac', '2',
+      '-flags', '+global_header',
+      '-f', 'tee', teeTargets(outputs),
+    ];
+    this.ffmpeg = new FfmpegProcess(ffmpegPath, args);
+    this.ffmpeg.on('failed', (reason) => {
+      if (!this.stopped) this.emit('failed', reason);
+    });
+    this.options.feed.on('layout', this.onLayout);
+    this.assignSlots();
+  }
+
+  /** Who fills each slot now: layers with a member, in layer order, up to `maxSlots`. */
+  assignSlots(): void {
+    if (this.stopped) return;
+    const wanted: string[] = [];
+    for (const layer of this.options.feed.layers()) {
+      if (!layer.memberId || layer.reservation === '' || layer.visible === false) continue;
+      const key = `${layer.memberId}:${layer.streamTag ?? 'camera'}`;
+      if (!wanted.includes(key)) wanted.push(key);
+      if (wanted.length === this.slots.length) break;
+    }
+    // Members already shown keep their slot; newcomers take the free ones.
+    const kept = new Set(wanted);
+    for (const slot of this.slots) if (slot.key && !kept.has(slot.key)) this.fill(slot, undefined);
+    for (const key of wanted) {
+      const existing = this.slots.find((s) => s.key === key);
+      if (existing) {
+        // The track may have been (re)published since: re-resolve.
+        this.fill(existing, key);
+        continue;
+      }
+      const free = this.slots.find((s) => s.key === undefined);
+      if (free) this.fill(free, key);
+    }
+  }
+
+  private fill(slot: Slot, key: string | undefined): void {
+    slot.key = key;
+    if (!key) {
+      slot.video.assign(null);
+      slot.audio.assign(null);
+      return;
+    }
+    const cut = key.lastIndexOf(':');
+    const memberId = key.slice(0, cut);
+    const tag = key.slice(cut + 1);
+    slot.video.assign(this.options.resolve(memberId, tag, 'video'));
+    slot.audio.assign(this.options.resolve(memberId, tag, 'audio'));
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.options.feed.off('layout', this.onLayout);
+    try {
+      await this.ffmpeg?.stop();
+    } finally {
+      this.stopped = true;
+      for (const slot of this.slots) {
+        slot.video.close();
+        slot.audio.close();
+      }
+      this.socket?.close();
+    }
+  }
+}
