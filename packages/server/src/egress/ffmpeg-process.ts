@@ -1,6 +1,7 @@
 /**
  * @module One supervised ffmpeg process: spawned with its stderr tail kept, stopped promptly
- * (`q` on stdin, then SIGINT, then SIGKILL) so the output file is closed properly, and its
+ * (`q` on stdin — or the end of its stdin input — then SIGINT, then SIGKILL) so the output is
+ * closed properly, and its
  * failures turned into readable reasons (ffmpeg missing, disk full, ffmpeg's own last lines).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -21,9 +22,20 @@ export type FfmpegProcessEvents = {
   exit: [exit: FfmpegExit];
 };
 
+export interface FfmpegProcessOptions {
+  /**
+   * ffmpeg reads its input from stdin (`-i pipe:0`): `write` feeds it and `stop` ends stdin
+   * (end of input) instead of sending `q`.
+   */
+  inputOnStdin?: boolean;
+  /** ffmpeg writes its output to stdout (`pipe:1`): `stdout` gives it. */
+  outputOnStdout?: boolean;
+}
+
 export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
   readonly args: readonly string[];
   private readonly child: ChildProcess;
+  private readonly inputOnStdin: boolean;
   private readonly tail: string[] = [];
   private partialLine = '';
   private stopping = false;
@@ -31,10 +43,11 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
   private spawnError: NodeJS.ErrnoException | undefined;
   readonly exited: Promise<FfmpegExit>;
 
-  constructor(ffmpegPath: string, args: readonly string[]) {
+  constructor(ffmpegPath: string, args: readonly string[], options: FfmpegProcessOptions = {}) {
     super();
     this.args = args;
-    this.child = spawn(ffmpegPath, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    this.inputOnStdin = options.inputOnStdin ?? false;
+    this.child = spawn(ffmpegPath, args, { stdio: ['pipe', options.outputOnStdout ? 'pipe' : 'ignore', 'pipe'] });
     // A write to a dead ffmpeg's stdin must not become an uncaught error.
     this.child.stdin?.on('error', () => undefined);
     this.child.stderr?.setEncoding('utf8');
@@ -57,6 +70,22 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
     return this.exit_ === undefined;
   }
 
+  /** ffmpeg's output, with `outputOnStdout`. */
+  get stdout(): NodeJS.ReadableStream | null {
+    return this.child.stdout;
+  }
+
+  /** Bytes written to stdin that ffmpeg has not read yet (`inputOnStdin`). */
+  get inputBacklog(): number {
+    return this.child.stdin?.writableLength ?? 0;
+  }
+
+  /** Feeds ffmpeg's input (`inputOnStdin`); ignored once stopping or ended. */
+  write(chunk: Buffer): void {
+    if (this.stopping || this.exit_ || !this.child.stdin || this.child.stdin.writableEnded) return;
+    this.child.stdin.write(chunk);
+  }
+
   /** The last lines ffmpeg wrote to stderr. */
   stderrTail(): string[] {
     return this.partialLine ? [...this.tail, this.partialLine] : [...this.tail];
@@ -69,7 +98,8 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
   async stop(): Promise<FfmpegExit> {
     this.stopping = true;
     if (this.exit_) return this.exit_;
-    this.child.stdin?.end('q');
+    if (this.inputOnStdin) this.child.stdin?.end();
+    else this.child.stdin?.end('q');
     const interrupt = setTimeout(() => this.child.kill('SIGINT'), QUIT_GRACE_MS);
     const kill = setTimeout(() => this.child.kill('SIGKILL'), QUIT_GRACE_MS + INTERRUPT_GRACE_MS);
     try {

@@ -1,8 +1,9 @@
 /**
  * The live compositor with Debian's ffmpeg: four fixed slots, one fed by a scripted VP8 source
- * that joins then leaves (a layout change), the others filler; HLS written to disk. The
- * segments are H.264 1280×720 + AAC by ffprobe, and segments keep coming after the member left
- * with the same ffmpeg process (no restart). Also the pure filter/tee builders.
+ * that joins then leaves (a layout change), the others filler; its MPEG-TS copied to HLS on disk
+ * by a LiveOutput. The segments are H.264 1280×720 + AAC by ffprobe, segments keep coming after
+ * the member left with the same ffmpeg process (no restart), and the preview JPEG is written.
+ * Also the pure filter/output builders.
  */
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
@@ -14,7 +15,8 @@ import { test } from 'node:test';
 import { RtpHeader, RtpPacket } from 'werift';
 import type { VideoLayoutLayer } from '@atrium/protocol';
 import type { RtpSink } from '../sfu/published-track.js';
-import { compositeFilter, gridOf, LiveCompositor, teeTargets, type LiveLayoutFeed } from './live-compositor.js';
+import { compositeFilter, gridOf, LiveCompositor, type LiveLayoutFeed } from './live-compositor.js';
+import { LiveOutput, outputArgs } from './live-output.js';
 import type { SlotSource } from './slot-relay.js';
 import { encodeVp8Frames } from './vp8-frames.js';
 
@@ -61,15 +63,18 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-test('filter graph and tee targets', () => {
+test('filter graph and output arguments', () => {
   assert.deepEqual(gridOf(4), [2, 2]);
   assert.deepEqual(gridOf(2), [2, 1]);
   const graph = compositeFilter(4, 1280, 720, 25);
   assert.match(graph, /xstack=inputs=4:layout=0_0\|640_0\|0_360\|640_360/);
   assert.match(graph, /\[1:a\]\[3:a\]\[5:a\]\[7:a\]amix=inputs=4:normalize=0/);
   assert.match(compositeFilter(1, 640, 360, 25), /anull\[a\]/);
-  assert.equal(teeTargets([{ kind: 'rtmp', url: 'rtmp://h/live/k' }]), '[f=flv:onfail=ignore]rtmp://h/live/k');
-  assert.match(teeTargets([{ kind: 'hls', dir: '/d' }]), /^\[f=hls:.*hls_segment_filename=\/d\/seg-%05d\.ts\]\/d\/index\.m3u8$/);
+  assert.match(compositeFilter(4, 1280, 720, 25, 5), /\[v\]split=2\[vout\]\[vsplit\];\[vsplit\]fps=1\/5,scale=640:-2\[vpreview\]$/);
+  assert.deepEqual(outputArgs({ kind: 'rtmp', url: 'rtmp://h/live/k' }), ['-f', 'flv', 'rtmp://h/live/k']);
+  const hlsArgs = outputArgs({ kind: 'hls', dir: '/d' });
+  assert.equal(hlsArgs.at(-1), '/d/index.m3u8');
+  assert.equal(hlsArgs[hlsArgs.indexOf('-hls_segment_filename') + 1], '/d/seg-%05d.ts');
 });
 
 test('live composite to HLS: h264 + aac segments, a member joins and leaves without an ffmpeg restart', async () => {
@@ -82,8 +87,13 @@ test('live composite to HLS: h264 + aac segments, a member joins and leaves with
     workDir: dir,
     feed,
     resolve: (memberId, _tag, kind) => (memberId === 'alice' && kind === 'video' ? alice : null),
-    outputs: [{ kind: 'hls', dir: hls, segmentSeconds: 1 }],
+    previewFile: path.join(dir, 'preview.jpg'),
+    previewIntervalSeconds: 1,
   });
+  const output = new LiveOutput('ffmpeg', { kind: 'hls', dir: hls, segmentSeconds: 1 });
+  let playable = false;
+  output.on('playable', () => (playable = true));
+  compositor.on('mpegts', (chunk) => output.write(chunk));
   try {
     await compositor.start();
     const pid = compositor.pid;
@@ -116,6 +126,9 @@ test('live composite to HLS: h264 + aac segments, a member joins and leaves with
       await sleep(200);
     }
     assert.equal(compositor.pid, pid);
+    assert.ok(playable, 'the output said playable');
+    const jpeg = fs.readFileSync(path.join(dir, 'preview.jpg'));
+    assert.deepEqual([...jpeg.subarray(0, 2)], [0xff, 0xd8], 'the preview is a JPEG');
     const segment = path.join(hls, segmentsOf(hls)[0]!);
     const probed = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_streams', '-of', 'json', segment]).toString()) as {
       streams: Array<{ codec_type: string; codec_name: string; width?: number; height?: number }>;
@@ -126,6 +139,7 @@ test('live composite to HLS: h264 + aac segments, a member joins and leaves with
     assert.equal(video?.height, 720);
     assert.equal(probed.streams.find((s) => s.codec_type === 'audio')?.codec_name, 'aac');
   } finally {
+    await output.stop();
     await compositor.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }

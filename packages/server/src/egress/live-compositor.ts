@@ -2,7 +2,10 @@
  * @module The live compositor of one room session: ONE ffmpeg that decodes a fixed number of
  * slots (each a video slot relay and an audio slot relay on loopback UDP), places the video slots
  * on a canvas, mixes the audio slots (`amix normalize=0`), encodes H.264 (libx264 veryfast,
- * zerolatency) + AAC and writes every output through `-f tee` (RTMP(S) as FLV, HLS).
+ * zerolatency) + AAC ONCE and writes MPEG-TS to its stdout. Outputs (RTMP, HLS: `LiveOutput`)
+ * are `-c copy` ffmpegs fed that MPEG-TS, so they come and go without touching the encoder
+ * (a tee muxer's outputs are fixed when ffmpeg starts). Optionally a preview JPEG of the canvas
+ * is rewritten every few seconds (atomically).
  *
  * Slot count: FIXED for the life of the ffmpeg (`maxSlots`, default 4, a 2×2 grid). ffmpeg's
  * filter graph cannot gain or lose inputs without a restart, and a restart drops the RTMP
@@ -34,15 +37,15 @@ export interface LiveLayoutFeed {
 /** The track of a member's stream, or null (not published, or that kind absent). */
 export type TrackResolver = (memberId: string, streamTag: string, kind: TrackKind) => SlotSource | null;
 
-export type LiveOutput = { kind: 'rtmp'; url: string } | { kind: 'hls'; dir: string; segmentSeconds?: number };
-
 export interface LiveCompositorOptions {
   ffmpegPath: string;
   /** Directory for the SDP files. */
   workDir: string;
   feed: LiveLayoutFeed;
   resolve: TrackResolver;
-  outputs: LiveOutput[];
+  /** A JPEG of the canvas rewritten every `previewIntervalSeconds` (room previews). */
+  previewFile?: string;
+  previewIntervalSeconds?: number;
   width?: number;
   height?: number;
   fps?: number;
@@ -53,6 +56,8 @@ export interface LiveCompositorOptions {
 export type LiveCompositorEvents = {
   /** ffmpeg ended without being asked to; `reason` holds its last error lines. */
   failed: [reason: string];
+  /** A chunk of the composite as MPEG-TS (H.264 + AAC). */
+  mpegts: [chunk: Buffer];
 };
 
 interface Slot {
@@ -69,7 +74,7 @@ export function gridOf(n: number): [cols: number, rows: number] {
 }
 
 /** The `-filter_complex` graph: `n` video inputs (even indexes) and `n` audio inputs (odd) → [v], [a]. */
-export function compositeFilter(n: number, width: number, height: number, fps: number): string {
+export function compositeFilter(n: number, width: number, height: number, fps: number, previewIntervalSeconds?: number): string {
   const [cols, rows] = gridOf(n);
   const cellW = Math.floor(width / cols / 2) * 2;
   const cellH = Math.floor(height / rows / 2) * 2;
@@ -87,22 +92,15 @@ export function compositeFilter(n: number, width: number, height: number, fps: n
   }
   const audio = Array.from({ length: n }, (_, i) => `[${2 * i + 1}:a]`).join('');
   parts.push(n === 1 ? `${audio}anull[a]` : `${audio}amix=inputs=${n}:normalize=0:dropout_transition=0[a]`);
+  if (previewIntervalSeconds !== undefined) {
+    parts.push(`[v]split=2[vout][vsplit]`, `[vsplit]fps=1/${previewIntervalSeconds},scale=640:-2[vpreview]`);
+  }
   return parts.join(';');
 }
 
-/** The tee muxer's target list for the outputs. */
-export function teeTargets(outputs: readonly LiveOutput[]): string {
-  return outputs
-    .map((output) => {
-      if (output.kind === 'rtmp') return `[f=flv:onfail=ignore]${output.url.replace(/[|[\]]/g, (c) => `\\${c}`)}`;
-      const seconds = output.segmentSeconds ?? 2;
-      return `[f=hls:hls_time=${seconds}:hls_list_size=6:hls_flags=delete_segments+independent_segments:hls_segment_filename=${path.join(output.dir, 'seg-%05d.ts')}]${path.join(output.dir, 'index.m3u8')}`;
-    })
-    .join('|');
-}
-
 export class LiveCompositor extends TypedEmitter<LiveCompositorEvents> {
-  private readonly options: Required<Omit<LiveCompositorOptions, 'outputs'>> & { outputs: LiveOutput[] };
+  private readonly options: Required<Omit<LiveCompositorOptions, 'previewFile' | 'previewIntervalSeconds'>> &
+    Pick<LiveCompositorOptions, 'previewFile' | 'previewIntervalSeconds'>;
   private readonly slots: Slot[] = [];
   private socket: dgram.Socket | undefined;
   private ffmpeg: FfmpegProcess | undefined;
@@ -134,9 +132,9 @@ export class LiveCompositor extends TypedEmitter<LiveCompositorEvents> {
 
   /** Starts the relays (filler flowing), then ffmpeg, then assigns the current layers. */
   async start(): Promise<void> {
-    const { ffmpegPath, workDir, maxSlots, width, height, fps, outputs } = this.options;
+    const { ffmpegPath, workDir, maxSlots, width, height, fps, previewFile } = this.options;
+    const previewSeconds = previewFile ? (this.options.previewIntervalSeconds ?? 5) : undefined;
     fs.mkdirSync(workDir, { recursive: true });
-    for (const output of outputs) if (output.kind === 'hls') fs.mkdirSync(output.dir, { recursive: true });
     const cellW = Math.floor(width / gridOf(maxSlots)[0] / 2) * 2;
     const cellH = Math.floor(height / gridOf(maxSlots)[1] / 2) * 2;
     const black = await blackVp8Keyframe(ffmpegPath, cellW, cellH);
@@ -172,16 +170,20 @@ export class LiveCompositor extends TypedEmitter<LiveCompositorEvents> {
     const args = [
       '-hide_banner', '-loglevel', 'warning', '-nostats',
       ...inputs,
-      '-filter_complex', compositeFilter(maxSlots, width, height, fps),
-      '-map', '[v]', '-map', '[a]',
+      '-filter_complex', compositeFilter(maxSlots, width, height, fps, previewSeconds),
+      '-map', previewSeconds === undefined ? '[v]' : '[vout]', '-map', '[a]',
       '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
       '-b:v', `${this.options.videoBitrateKbps}k`, '-maxrate', `${this.options.videoBitrateKbps}k`, '-bufsize', `${this.options.videoBitrateKbps * 2}k`,
       '-g', String(fps * 2), '-keyint_min', String(fps * 2), '-sc_threshold', '0',
       '-c:a', 'aac', '-b:a', '128k', '-ar', '48000', '-ac', '2',
-      '-flags', '+global_header',
-      '-f', 'tee', teeTargets(outputs),
+      // SPS/PPS stay in-band (no global header) so an output can start at any keyframe.
+      '-f', 'mpegts', '-flush_packets', '1', 'pipe:1',
+      ...(previewFile && previewSeconds !== undefined
+        ? ['-map', '[vpreview]', '-c:v', 'mjpeg', '-q:v', '5', '-f', 'image2', '-update', '1', '-atomic_writing', '1', previewFile]
+        : []),
     ];
-    this.ffmpeg = new FfmpegProcess(ffmpegPath, args);
+    this.ffmpeg = new FfmpegProcess(ffmpegPath, args, { outputOnStdout: true });
+    this.ffmpeg.stdout?.on('data', (chunk: Buffer) => this.emit('mpegts', chunk));
     this.ffmpeg.on('failed', (reason) => {
       if (!this.stopped) this.emit('failed', reason);
     });
