@@ -23,6 +23,7 @@ import {
   volumeSchema,
 } from './room-state.js';
 import { videoPositionSchema, videoPositionsSchema } from './layouts/types.js';
+import { liveStreamSchema, rtmpUrlSchema } from './live-streams.js';
 import { recordingSchema } from './recordings.js';
 
 export const SIGNAL_PATH = '/api/v1/signal';
@@ -80,6 +81,9 @@ const egressEntity = z.object({ id: z.string() }).passthrough();
 /** `recording.*` notifications: the recording as the REST API shows it. */
 const recordingEventSchema = z.object({ room_session_id: z.string(), room_id: z.string(), recording: recordingSchema });
 
+/** `stream.started` / `stream.ended`: an RTMP stream of the room session, as the REST API shows it. */
+const liveStreamEventSchema = z.object({ room_session_id: z.string(), room_id: z.string(), stream: liveStreamSchema });
+
 /**
  * The room-session calls of the reference RoomSession (moderation, levels, metadata, layouts,
  * chat, egress). Each is checked against the caller's permissions on the server.
@@ -127,8 +131,10 @@ function roomSessionMethods() {
     'recording.pause': { params: z.object({ recordingId: z.string().min(1).max(64) }), result: recordingSchema },
     'recording.resume': { params: z.object({ recordingId: z.string().min(1).max(64) }), result: recordingSchema },
     /** An RTMP(S) stream of the room (the reference's `startStream`). */
-    'rtmp.start': { params: z.object({ url: z.string().min(1).max(2048) }), result: egressEntity },
-    'rtmp.list': { params: optionalEmpty, result: z.object({ streams: z.array(egressEntity) }) },
+    'rtmp.start': { params: z.object({ url: rtmpUrlSchema }), result: liveStreamSchema },
+    'rtmp.list': { params: optionalEmpty, result: z.object({ streams: z.array(liveStreamSchema) }) },
+    /** Stops one RTMP stream of the caller's room session (the SDK stream object's `stop()`). */
+    'rtmp.stop': { params: z.object({ streamId: z.string().min(1).max(64) }), result: liveStreamSchema },
     /** A URL played into the room (the reference's `play`). */
     'playback.start': {
       params: z.object({
@@ -144,6 +150,15 @@ function roomSessionMethods() {
   } as const;
 }
 
+/** The room an endpoint joined (join and resume answers). */
+const joinedRoomSchema = z.object({
+  id: z.string(),
+  title: z.string().nullable(),
+  sessionId: z.string(),
+  /** The session's preview image (path on the server) when the room has `enableRoomPreviews`. */
+  previewUrl: z.string().nullable().optional(),
+});
+
 /** Request params and results, by method. */
 export const signalMethods = {
   join: {
@@ -153,7 +168,7 @@ export const signalMethods = {
       token: z.string().min(1).max(8192),
     }),
     result: z.object({
-      room: z.object({ id: z.string(), title: z.string().nullable(), sessionId: z.string() }),
+      room: joinedRoomSchema,
       endpoint: endpointInfoSchema,
       endpoints: z.array(endpointInfoSchema),
       /** The room session's state with every member (the SDK's `room.joined` payload). */
@@ -178,7 +193,7 @@ export const signalMethods = {
       lastSeq: z.number().int().min(0),
     }),
     result: z.object({
-      room: z.object({ id: z.string(), title: z.string().nullable(), sessionId: z.string() }),
+      room: joinedRoomSchema,
       endpoint: endpointInfoSchema,
       endpoints: z.array(endpointInfoSchema),
       state: roomJoinedEventSchema,
@@ -309,6 +324,9 @@ export const signalNotifications = {
   'recording.started': recordingEventSchema,
   'recording.updated': recordingEventSchema,
   'recording.ended': recordingEventSchema,
+  /** An RTMP stream of this room session started (media flowing) or ended (stopped or failed). */
+  'stream.started': liveStreamEventSchema,
+  'stream.ended': liveStreamEventSchema,
   'room.updated': roomUpdatedEventSchema,
   /** To one member only: another member (or the room) muted or unmuted its microphone or camera. */
   'member.media': memberMediaEventSchema,

@@ -19,6 +19,7 @@ import type {
 } from '@atrium/protocol';
 import type { RemoteEndpoint, RemoteTrack } from './remote-endpoint.js';
 import type { RoomRecording } from './room-recording.js';
+import type { RoomStream } from './room-stream.js';
 import type { TokenRefreshedEvent } from './token-refresher.js';
 
 /** What the egress calls will resolve with once wired (they reject with NOT_IMPLEMENTED until then). */
@@ -123,6 +124,6 @@ export type RoomEvents = {
   'playback.started': [playback: EgressEntity];
   'playback.updated': [playback: EgressEntity];
   'playback.ended': [playback: EgressEntity];
-  'stream.started': [stream: EgressEntity];
-  'stream.ended': [stream: EgressEntity];
+  'stream.started': [stream: RoomStream];
+  'stream.ended': [stream: RoomStream];
 };

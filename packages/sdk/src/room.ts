@@ -11,6 +11,7 @@ import {
   type LeaveReason,
   type MemberState,
   type Meta,
+  type LiveStream,
   type Recording,
   type RoomJoinedEvent,
   type RoomState,
@@ -32,6 +33,7 @@ import { watchIce } from './ice-watchdog.js';
 import { Subscription } from './subscription.js';
 import { RoomStage } from './room-stage.js';
 import { RoomRecording } from './room-recording.js';
+import { RoomStream } from './room-stream.js';
 import { TokenRefresher } from './token-refresher.js';
 import type { EgressEntity, RoomEvents } from './room-events.js';
 
@@ -105,6 +107,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   private speakerId_: string | null = null;
   private joinedEmitted = false;
   private readonly iceServers: RTCIceServer[];
+  private previewUrl_: string | undefined;
 
   private constructor(env: Environment, signal: SignalClient, joined: SignalResult<'join'>, media: RoomMediaOptions) {
     super();
@@ -157,6 +160,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       const joined = await signal.request('join', { roomId, token });
       const room = new Room(env, signal, joined, media);
       room.currentToken = token;
+      if (joined.room.previewUrl) room.previewUrl_ = new URL(joined.room.previewUrl, url).toString();
       signal.enableResume({ roomId, token: () => room.currentToken, resumeToken: joined.resume.token, graceMs: joined.resume.graceSeconds * 1000 });
       if (refresh.refreshToken !== undefined) room.startRefreshing(url, token, refresh.refreshToken, refresh.fetch);
       return room;
@@ -351,9 +355,9 @@ export class Room extends TypedEmitter<RoomEvents> {
     return this.localAudioTrack?.label || null;
   }
 
-  /** Room previews are not produced (yet): always undefined. */
+  /** The session's preview image (refreshed every few seconds) when the room has `enableRoomPreviews`. */
   get previewUrl(): string | undefined {
-    return undefined;
+    return this.previewUrl_;
   }
 
   /**
@@ -584,13 +588,32 @@ export class Room extends TypedEmitter<RoomEvents> {
     return known;
   }
 
-  /** Streams the room to an RTMP(S) URL. Not available yet: rejects with NOT_IMPLEMENTED. */
-  startStream(params: { url: string }): Promise<EgressEntity> {
-    return this.call('rtmp.start', params);
+  /**
+   * Streams the room session's composite (its layout, H.264 + AAC) to an RTMP(S) URL; needs
+   * `room.stream.start`. Resolves at once (state `starting`); `stream.started` follows when the
+   * server accepted it, `stream.ended` when it stops or fails.
+   */
+  async startStream(params: { url: string }): Promise<RoomStream> {
+    return this.streamOf(await this.call('rtmp.start', params));
   }
 
-  getStreams(): Promise<{ streams: EgressEntity[] }> {
-    return this.call('rtmp.list', {});
+  /** The room session's RTMP streams (active and ended); needs `room.stream`. */
+  async getStreams(): Promise<{ streams: RoomStream[] }> {
+    const { streams } = await this.call('rtmp.list', {});
+    return { streams: streams.map((stream) => this.streamOf(stream)) };
+  }
+
+  private readonly streams = new Map<string, RoomStream>();
+
+  /** The one `RoomStream` of an id, brought up to date. */
+  private streamOf(stream: LiveStream): RoomStream {
+    let known = this.streams.get(stream.id);
+    if (!known) {
+      known = new RoomStream(stream, (streamId) => this.call('rtmp.stop', { streamId }));
+      this.streams.set(stream.id, known);
+    }
+    known.update(stream);
+    return known;
   }
 
   /** Plays a URL into the room. Not available yet: rejects with NOT_IMPLEMENTED. */
@@ -906,6 +929,9 @@ export class Room extends TypedEmitter<RoomEvents> {
     s.on('layout.changed', (event) => this.emit('layout.changed', event));
     for (const event of ['recording.started', 'recording.updated', 'recording.ended'] as const) {
       s.on(event, ({ recording }) => this.emit(event, this.recordingOf(recording)));
+    }
+    for (const event of ['stream.started', 'stream.ended'] as const) {
+      s.on(event, ({ stream }) => this.emit(event, this.streamOf(stream)));
     }
     s.on('room.finished', ({ reason }) => this.finish(reason));
     s.on('close', (code) => this.finish(code === CONNECTION_LOST_CODE ? 'connection-lost' : 'disconnected'));

@@ -35,6 +35,8 @@ export interface Config {
   webhooks: WebhookConfig;
   /** Recordings: where files land and which ffmpeg/ffprobe make them. */
   recordings: { dir: string; ffmpegPath: string; ffprobePath: string };
+  /** Live composites: RTMP/HLS outputs and room previews. */
+  live: { dir: string; ffmpegPath: string; previewIntervalSeconds: number };
 }
 
 export interface WebhookConfig {
@@ -100,6 +102,10 @@ const envSchema = z.object({
   /** Where recording files land; default `DATA_DIR/recordings`. */
   ATRIUM_RECORDINGS_DIR: z.string().optional(),
   ATRIUM_FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
+  /** Where HLS playlists, segments and room previews are written; default `DATA_DIR/live`. */
+  ATRIUM_LIVE_DIR: z.string().optional(),
+  /** How often a room preview image is refreshed. */
+  ATRIUM_PREVIEW_INTERVAL_SECONDS: z.coerce.number().min(1).max(300).default(5),
   ATRIUM_FFPROBE_PATH: z.string().min(1).default('ffprobe'),
 });
 
@@ -155,6 +161,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       dir: path.resolve(e.ATRIUM_RECORDINGS_DIR ?? path.join(e.DATA_DIR, 'recordings')),
       ffmpegPath: e.ATRIUM_FFMPEG_PATH,
       ffprobePath: e.ATRIUM_FFPROBE_PATH,
+    },
+    live: {
+      dir: path.resolve(e.ATRIUM_LIVE_DIR ?? path.join(e.DATA_DIR, 'live')),
+      ffmpegPath: e.ATRIUM_FFMPEG_PATH,
+      previewIntervalSeconds: e.ATRIUM_PREVIEW_INTERVAL_SECONDS,
     },
     rtc: {
       announcedIps: splitList(e.ATRIUM_ANNOUNCED_IP),

@@ -21,6 +21,8 @@ import { AccessTokenManager } from './service/access-token-manager.js';
 import { SessionManager } from './service/session-manager.js';
 import { RecordingManager } from './service/recording-manager.js';
 import { registerRecordingRoutes } from './api/recordings.js';
+import { LiveManager } from './service/live-manager.js';
+import { registerLiveFileRoutes, registerLiveStreamRoutes } from './api/live-streams.js';
 import { errorHandler } from './api/errors.js';
 import { requireApiKey } from './api/auth-hook.js';
 import { registerRoomRoutes } from './api/rooms.js';
@@ -57,6 +59,8 @@ export interface AtriumServer {
   sessionManager: SessionManager;
   /** Recordings: start/stop/pause, files, crash recovery. */
   recordings: RecordingManager;
+  /** Live composites: RTMP streams, HLS, room previews. */
+  live: LiveManager;
   /** Delivers the webhook outbox (started by createServer). */
   webhooks: WebhookDispatcher;
   /** Every route the app registered (HEAD twins of GETs left out); the OpenAPI test checks the catalog against it. */
@@ -89,15 +93,26 @@ export async function createServer(config: Config, options: { log?: Logger } = {
     refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
   });
   const recordings = new RecordingManager({ store, live: sessions, log: log.child({ module: 'recordings' }), config: config.recordings });
+  const live = new LiveManager({ store, live: sessions, log: log.child({ module: 'live' }), config: config.live });
   const sessionManager = new SessionManager({
     store, tokens, rooms, live: sessions, log: log.child({ module: 'sessions' }), autoCloseMinuteMs: config.autoCloseMinuteMs,
-    onSessionStarted: (session, room) => recordings.onSessionStarted(session, room),
+    onSessionStarted: (session, room) => {
+      recordings.onSessionStarted(session, room);
+      live.onSessionStarted(session, room);
+    },
   });
   // The SDK's recording.* events: every endpoint of the recorded session hears of each change.
   for (const event of ['recording.started', 'recording.updated', 'recording.ended'] as const) {
     recordings.on(event, (recording) => {
       const live = sessions.get(recording.roomId);
       if (live?.id === recording.sessionId) live.announce(event, { room_session_id: live.id, room_id: live.roomId, recording });
+    });
+  }
+  // The SDK's stream.* events (RTMP streams), to every endpoint of the session.
+  for (const event of ['stream.started', 'stream.ended'] as const) {
+    live.on(event, (stream) => {
+      const session = sessions.get(stream.roomId);
+      if (session?.id === stream.sessionId) session.announce(event, { room_session_id: session.id, room_id: session.roomId, stream });
     });
   }
   await recordings.recoverAfterCrash();
@@ -135,12 +150,15 @@ export async function createServer(config: Config, options: { log?: Logger } = {
     registerWebhookRoutes(api, new WebhookAdmin({ webhooks: store.webhooks, onRedeliver: () => webhooks.notify() }));
     registerSessionRoutes(api, rooms, sessionManager);
     registerRecordingRoutes(api, rooms, recordings);
+    registerLiveStreamRoutes(api, live);
   });
+  // HLS files and previews: their unguessable ids are the credential (players and <img> send no key).
+  registerLiveFileRoutes(app, live);
   // The refresh token is the credential here: no API key, so browsers can refresh.
   await registerAccessTokenRefreshRoute(app, accessTokens);
   // The OpenAPI document and the docs page need no credentials either.
   await registerOpenApi(app);
-  await registerSignaling(app, { sessions: sessionManager, recordings, tokens, log: log.child({ module: 'signaling' }), heartbeatMs: config.signalHeartbeatMs, reconnectGraceMs: config.reconnectGraceMs });
+  await registerSignaling(app, { sessions: sessionManager, recordings, live, tokens, log: log.child({ module: 'signaling' }), heartbeatMs: config.signalHeartbeatMs, reconnectGraceMs: config.reconnectGraceMs });
   if (config.demo) await registerDemo(app, { rooms, accessTokens, apiKey: credentials.apiKey }, DEMO_DIST_DIR);
 
   // Events left in the outbox by a previous run (or a crash) go out now.
@@ -159,6 +177,7 @@ export async function createServer(config: Config, options: { log?: Logger } = {
     accessTokens,
     sessionManager,
     recordings,
+    live,
     webhooks,
     routes,
     log,
@@ -172,6 +191,7 @@ export async function createServer(config: Config, options: { log?: Logger } = {
     close() {
       closing ??= (async () => {
         await recordings.close();
+        await live.close();
         sessions.endAll('server-shutdown');
         sfu.close();
         await sessionManager.flush();

@@ -49,6 +49,9 @@ import {
   recordingIdParamsSchema,
   recordingSchema,
   startRecordingBodySchema,
+  liveStreamParamsSchema,
+  liveStreamSchema,
+  startLiveStreamBodySchema,
 } from '@atrium/protocol';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
@@ -90,6 +93,7 @@ export const routeTags: ReadonlyArray<{ name: string; description: string }> = [
   { name: 'rooms', description: 'Rooms and their settings. `{roomId}` is the UUID or your `customRoomId`.' },
   { name: 'sessions', description: 'Room sessions (one per stretch of activity in a room) and moderation actions.' },
   { name: 'endpoints', description: 'The endpoints that joined room sessions: join/leave times, streams.' },
+  { name: 'live', description: 'Live streams of a room session’s composite: RTMP(S) pushes and HLS served by Atrium.' },
   { name: 'recordings', description: 'Recordings of room sessions: per-track files, pause/resume, download with range requests.' },
   { name: 'access-tokens', description: 'Access tokens an endpoint joins with, and their refresh.' },
   { name: 'api-keys', description: 'API keys your backend calls this API with.' },
@@ -110,6 +114,83 @@ export const webhookDeliveryPage = pageSchema(webhookDeliverySchema);
 export const recordingPage = pageSchema(recordingSchema);
 
 const RECORDING_ERRORS = [ErrorCode.RECORDING_NOT_FOUND] as const;
+
+/** Live streams: RTMP pushes (`livestreams`) and HLS, each started, listed, read and stopped. */
+function liveStreamRoutes(): RouteDoc[] {
+  const kinds = [
+    { segment: 'livestreams', noun: 'RTMP live stream', id: 'Livestream' },
+    { segment: 'hls', noun: 'HLS stream', id: 'Hls' },
+  ] as const;
+  const errors = [ErrorCode.SESSION_NOT_FOUND, ErrorCode.LIVESTREAM_NOT_FOUND];
+  return [
+    {
+      method: 'POST',
+      path: '/api/v1/sessions/{sessionId}/livestreams',
+      operationId: 'startLivestream',
+      summary: 'Stream a live room session to an RTMP(S) server',
+      description:
+        'The session’s composite (its current layout, H.264 + AAC) is pushed to `url`. Answers at once with status `starting`; ' +
+        '`livestream-started` (and the SDK’s `stream.started`) follow when the server accepted the stream, `livestream-failed` with ffmpeg’s reason otherwise.',
+      tags: ['live', 'sessions'],
+      auth: 'apiKey',
+      params: sessionIdParamsSchema,
+      body: startLiveStreamBodySchema,
+      responses: { 201: { description: 'The live stream, starting.', body: liveStreamSchema, headers: { location: 'URL of the live stream.' } } },
+      errors: [ErrorCode.SESSION_NOT_FOUND, ErrorCode.SESSION_ENDED, ErrorCode.LIVESTREAM_ACTIVE],
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/sessions/{sessionId}/hls',
+      operationId: 'startHls',
+      summary: 'Publish a live room session as HLS',
+      description:
+        'The composite is segmented (2 s segments, the last 6 listed) and served without credentials at `playlistUrl` (its id is the capability). ' +
+        '`hls-playable` fires when the first segment is listed. One HLS stream per session.',
+      tags: ['live', 'sessions'],
+      auth: 'apiKey',
+      params: sessionIdParamsSchema,
+      responses: { 201: { description: 'The HLS stream, starting.', body: liveStreamSchema, headers: { location: 'URL of the HLS stream.' } } },
+      errors: [ErrorCode.SESSION_NOT_FOUND, ErrorCode.SESSION_ENDED, ErrorCode.LIVESTREAM_ACTIVE],
+    },
+    ...kinds.flatMap(({ segment, noun, id }): RouteDoc[] => [
+      {
+        method: 'GET',
+        path: `/api/v1/sessions/{sessionId}/${segment}`,
+        operationId: `list${id}s`,
+        summary: `List a session’s ${noun}s`,
+        description: 'Active and ended ones this server process ran, oldest first.',
+        tags: ['live'],
+        auth: 'apiKey',
+        params: sessionIdParamsSchema,
+        responses: { 200: json(`The ${noun}s.`, z.object({ data: z.array(liveStreamSchema) })) },
+        errors: [ErrorCode.SESSION_NOT_FOUND],
+      },
+      {
+        method: 'GET',
+        path: `/api/v1/sessions/{sessionId}/${segment}/{streamId}`,
+        operationId: `get${id}`,
+        summary: `Read a ${noun}`,
+        tags: ['live'],
+        auth: 'apiKey',
+        params: liveStreamParamsSchema,
+        responses: { 200: json(`The ${noun}.`, liveStreamSchema) },
+        errors,
+      },
+      {
+        method: 'POST',
+        path: `/api/v1/sessions/{sessionId}/${segment}/{streamId}/actions/stop`,
+        operationId: `stop${id}`,
+        summary: `Stop a ${noun}`,
+        description: 'Ends its ffmpeg (HLS: the playlist gets its end marker); the composite goes on for the session’s other outputs.',
+        tags: ['live'],
+        auth: 'apiKey',
+        params: liveStreamParamsSchema,
+        responses: { 200: json(`The ${noun}, stopped.`, liveStreamSchema) },
+        errors,
+      },
+    ]),
+  ];
+}
 
 /** Recordings: start, list, read, download, actions, delete. */
 function recordingRoutes(): RouteDoc[] {
@@ -594,6 +675,7 @@ export const routeCatalog: readonly RouteDoc[] = [
   },
 
   ...recordingRoutes(),
+  ...liveStreamRoutes(),
 
   // Signaling and this document.
   {

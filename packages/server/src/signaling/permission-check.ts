@@ -43,6 +43,8 @@ const fixedRules: Partial<Record<SignalMethod, Requirement>> = {
   'recording.resume': ['room.recording'],
   'rtmp.start': ['room.stream.start'],
   'rtmp.list': ['room.stream'],
+  /** The permission that starts a stream may stop it (`room.stream` covers it). */
+  'rtmp.stop': ['room.stream.start'],
   'playback.start': ['room.playback'],
   'playback.list': ['room.playback'],
 };

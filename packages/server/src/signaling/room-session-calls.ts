@@ -13,10 +13,12 @@ import {
 } from '@atrium/protocol';
 import type { RoomSession } from '../rtc/room-session.js';
 import type { RecordingManager } from '../service/recording-manager.js';
+import type { LiveManager } from '../service/live-manager.js';
 
 export interface CallContext {
   session: RoomSession;
   recordings: RecordingManager;
+  live: LiveManager;
   /** The caller's endpoint id. */
   self: string;
   permissions: readonly Permission[];
@@ -64,6 +66,7 @@ export const roomSessionCallNames = new Set<SignalMethod>([
   'recording.resume',
   'rtmp.start',
   'rtmp.list',
+  'rtmp.stop',
   'playback.start',
   'playback.list',
 ]);
@@ -186,7 +189,11 @@ function handle(method: SignalMethod, raw: unknown, ctx: CallContext): unknown {
     case 'recording.resume':
       return recordingCall(method, raw, ctx);
     case 'rtmp.start':
+      return ctx.live.startRtmp(session.id, (raw as Params<'rtmp.start'>).url);
     case 'rtmp.list':
+      return { streams: ctx.live.list(session.id, 'rtmp') };
+    case 'rtmp.stop':
+      return ctx.live.stop(session.id, (raw as Params<'rtmp.stop'>).streamId);
     case 'playback.start':
     case 'playback.list':
       throw new AtriumError(ErrorCode.NOT_IMPLEMENTED, `${method} is not available yet (egress is not wired into room sessions)`);

@@ -28,6 +28,7 @@ import type { Endpoint } from '../rtc/endpoint.js';
 import type { RoomSession } from '../rtc/room-session.js';
 import type { SessionManager } from '../service/session-manager.js';
 import type { RecordingManager } from '../service/recording-manager.js';
+import { LiveManager } from '../service/live-manager.js';
 import type { AccessTokens } from '../auth/access-tokens.js';
 import { EndpointLink, type LinkSocket } from './endpoint-link.js';
 import { checkPermissions, requiredPermissions } from './permission-check.js';
@@ -51,6 +52,8 @@ export interface SignalConnectionDeps {
   sessions: SessionManager;
   /** Recordings started, listed and stopped from the SDK (`recording.*`). */
   recordings: RecordingManager;
+  /** RTMP streams started, listed and stopped from the SDK (`rtmp.*`). */
+  live: LiveManager;
   tokens: AccessTokens;
   log: Logger;
   /** How long a dropped endpoint may be resumed, in ms. */
@@ -61,6 +64,7 @@ export class SignalConnection implements LinkSocket {
   private readonly socket: WebSocket;
   private readonly sessions: SessionManager;
   private readonly recordings: RecordingManager;
+  private readonly live: LiveManager;
   private readonly log: Logger;
   /** The endpoint this socket carries, once joined or resumed. */
   private link: EndpointLink | undefined;
@@ -77,6 +81,7 @@ export class SignalConnection implements LinkSocket {
     this.tokens = deps.tokens;
     this.sessions = deps.sessions;
     this.recordings = deps.recordings;
+    this.live = deps.live;
     this.log = deps.log;
     this.graceMs = deps.reconnectGraceMs;
     this.joinTimer = setTimeout(() => {
@@ -178,6 +183,7 @@ export class SignalConnection implements LinkSocket {
         self,
         permissions,
         recordings: this.recordings,
+        live: this.live,
         afterReply: (action) => afterReply.push(action),
       });
     }
@@ -245,7 +251,7 @@ export class SignalConnection implements LinkSocket {
       link.expireAt(tokenExpiry(params.token));
       this.log.info({ roomId: room.id, sessionId: session.id, endpointId: endpoint.id }, 'endpoint joined');
       return {
-        room: { id: room.id, title: room.title, sessionId: session.id },
+        room: { id: room.id, title: room.title, sessionId: session.id, previewUrl: room.enableRoomPreviews ? LiveManager.previewUrl(session.id) : null },
         endpoint: endpoint.info(),
         endpoints: session.listEndpoints().filter((e) => e !== endpoint).map((e) => e.info()),
         state: session.joinedState(endpoint.id),
@@ -282,7 +288,7 @@ export class SignalConnection implements LinkSocket {
       });
       this.log.info({ sessionId: session.id, endpointId: endpoint.id, lastSeq: params.lastSeq, replayed }, 'endpoint resumed');
       return {
-        room: { id: room.id, title: room.title, sessionId: session.id },
+        room: { id: room.id, title: room.title, sessionId: session.id, previewUrl: room.enableRoomPreviews ? LiveManager.previewUrl(session.id) : null },
         endpoint: endpoint.info(),
         endpoints: session.listEndpoints().filter((e) => e !== endpoint).map((e) => e.info()),
         state: session.joinedState(endpoint.id),
