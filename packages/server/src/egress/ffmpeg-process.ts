@@ -20,6 +20,8 @@ export type FfmpegProcessEvents = {
   failed: [reason: string];
   /** The process ended, for whatever reason. */
   exit: [exit: FfmpegExit];
+  /** A line ffmpeg wrote to stderr. */
+  line: [line: string];
 };
 
 export interface FfmpegProcessOptions {
@@ -132,6 +134,7 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
     this.partialLine = lines.pop() ?? '';
     for (const line of lines) {
       if (line.trim() === '') continue;
+      this.emit('line', line);
       this.tail.push(line);
       if (this.tail.length > STDERR_TAIL_LINES) this.tail.shift();
     }

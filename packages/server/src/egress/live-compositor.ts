@@ -17,6 +17,11 @@
  *
  * Pitfall (measured, slot-relay.test.ts): ffmpeg opens its inputs one after the other and stalls
  * on an input that is silent, so every relay sends (filler) before ffmpeg starts.
+ * Pitfall (seen with real publishers): while ffmpeg probes one input the others' UDP buffers can
+ * overflow; a VP8 input that lost its keyframe decodes nothing until the next one ("Keyframe
+ * missing"), which holds the whole grid. A publisher sends keyframes only when asked, so the
+ * compositor asks every shown source for one until ffmpeg writes output, and again whenever
+ * ffmpeg reports a lost VP8 frame (at most once per `KEYFRAME_RETRY_MS`).
  */
 import dgram from 'node:dgram';
 import fs from 'node:fs';
@@ -24,8 +29,12 @@ import path from 'node:path';
 import { TypedEmitter, type TrackKind, type VideoLayoutLayer } from '@atrium/protocol';
 import { FfmpegProcess } from './ffmpeg-process.js';
 import { egressCodecs, freeRtpPort, trackSdp } from './rtp-sdp.js';
-import { SlotRelay, type SlotSource } from './slot-relay.js';
+import { SlotRelay, type SlotRelayStats, type SlotSource } from './slot-relay.js';
 import { blackVp8Keyframe } from './vp8-frames.js';
+
+const KEYFRAME_RETRY_MS = 1000;
+/** ffmpeg's words for a VP8 input that lost its place. */
+const LOST_FRAME = /Keyframe missing|no start marker|dropping frame|Discarding interframe/i;
 
 /** Who is shown: the session's current layers, and a signal when they change. */
 export interface LiveLayoutFeed {
@@ -106,6 +115,9 @@ export class LiveCompositor extends TypedEmitter<LiveCompositorEvents> {
   private ffmpeg: FfmpegProcess | undefined;
   private readonly onLayout = (): void => this.assignSlots();
   private stopped = false;
+  private outputSeen = false;
+  private lastKeyframeRequest = 0;
+  private startupTimer: NodeJS.Timeout | undefined;
 
   constructor(options: LiveCompositorOptions) {
     super();
@@ -128,6 +140,11 @@ export class LiveCompositor extends TypedEmitter<LiveCompositorEvents> {
   /** Who each slot shows (`memberId:tag`), for tests and the API. */
   slotKeys(): Array<string | undefined> {
     return this.slots.map((s) => s.key);
+  }
+
+  /** Each slot's video and audio relay counters (what is shown, packets, switches). */
+  slotStats(): Array<{ video: SlotRelayStats; audio: SlotRelayStats }> {
+    return this.slots.map((s) => ({ video: s.video.stats, audio: s.audio.stats }));
   }
 
   /** Starts the relays (filler flowing), then ffmpeg, then assigns the current layers. */
@@ -154,7 +171,9 @@ export class LiveCompositor extends TypedEmitter<LiveCompositorEvents> {
         const p = await port();
         const sdp = path.join(workDir, `slot-${i}-${kind}.sdp`);
         fs.writeFileSync(sdp, trackSdp(kind, p));
-        inputs.push('-protocol_whitelist', 'file,udp,rtp', '-listen_timeout', '-1', '-i', sdp);
+        // A publisher's resolution changes with its bitrate: keep the graph (scale adapts per
+        // frame) instead of re-initialising every filter, which stalls xstack/amix.
+        inputs.push('-protocol_whitelist', 'file,udp,rtp', '-listen_timeout', '-1', ...(kind === 'video' ? ['-reinit_filter', '0'] : []), '-i', sdp);
         relays[kind] = new SlotRelay({
           kind,
           ssrc: 0x4c000000 + i * 2 + (kind === 'audio' ? 1 : 0),
@@ -183,7 +202,18 @@ export class LiveCompositor extends TypedEmitter<LiveCompositorEvents> {
         : []),
     ];
     this.ffmpeg = new FfmpegProcess(ffmpegPath, args, { outputOnStdout: true });
-    this.ffmpeg.stdout?.on('data', (chunk: Buffer) => this.emit('mpegts', chunk));
+    this.ffmpeg.stdout?.on('data', (chunk: Buffer) => {
+      this.outputSeen = true;
+      this.emit('mpegts', chunk);
+    });
+    this.ffmpeg.on('line', (line) => {
+      if (LOST_FRAME.test(line)) this.requestKeyframes();
+    });
+    this.startupTimer = setInterval(() => {
+      if (this.outputSeen) clearInterval(this.startupTimer);
+      else this.requestKeyframes();
+    }, KEYFRAME_RETRY_MS);
+    this.startupTimer.unref();
     this.ffmpeg.on('failed', (reason) => {
       if (!this.stopped) this.emit('failed', reason);
     });
@@ -230,8 +260,17 @@ export class LiveCompositor extends TypedEmitter<LiveCompositorEvents> {
     slot.audio.assign(this.options.resolve(memberId, tag, 'audio'));
   }
 
+  /** Every shown video source sends a keyframe (rate-limited). */
+  private requestKeyframes(): void {
+    const now = Date.now();
+    if (this.stopped || now - this.lastKeyframeRequest < KEYFRAME_RETRY_MS) return;
+    this.lastKeyframeRequest = now;
+    for (const slot of this.slots) slot.video.requestKeyframe();
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
+    clearInterval(this.startupTimer);
     this.options.feed.off('layout', this.onLayout);
     try {
       await this.ffmpeg?.stop();

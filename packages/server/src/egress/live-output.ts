@@ -6,7 +6,9 @@
  * `started` fires on ffmpeg's first progress report with media written (for RTMP: connected and
  * sending); `playable` (HLS) when the playlist lists its first segment. An output whose ffmpeg
  * falls behind by more than `MAX_BACKLOG_BYTES` (a stalled RTMP server) is failed rather than
- * buffered without bound.
+ * buffered without bound, and so is one that makes no progress for `STALL_MS` (ffmpeg 5.1 does
+ * not exit when its output fails to open while its stdin input stays open: it waits for the
+ * input's end, which a live composite never reaches).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,6 +18,12 @@ import { FfmpegProcess } from './ffmpeg-process.js';
 /** About 30 s of a 4 Mbps composite. */
 const MAX_BACKLOG_BYTES = 16 * 1024 * 1024;
 const PLAYLIST_POLL_MS = 250;
+/**
+ * Longest time without progress (media time written) before the output is failed; the first,
+ * counted from the first input chunk, gets longer (input probing, connecting).
+ */
+const STALL_MS = 10_000;
+const FIRST_PROGRESS_MS = 20_000;
 
 export type LiveOutputTarget =
   | { kind: 'rtmp'; url: string }
@@ -52,6 +60,10 @@ export class LiveOutput extends TypedEmitter<LiveOutputEvents> {
   readonly target: LiveOutputTarget;
   private readonly ffmpeg: FfmpegProcess;
   private playlistTimer: NodeJS.Timeout | undefined;
+  private readonly watchdog: NodeJS.Timeout;
+  private lastOutTime = 0;
+  /** Time of the last progress, or of the first input chunk; undefined before any input. */
+  private lastProgressAt: number | undefined;
   private started_ = false;
   private ended = false;
 
@@ -69,6 +81,8 @@ export class LiveOutput extends TypedEmitter<LiveOutputEvents> {
     this.ffmpeg.stdout?.setEncoding('utf8');
     this.ffmpeg.stdout?.on('data', (text: string) => this.onProgress(text));
     this.ffmpeg.on('failed', (reason) => this.fail(reason));
+    this.watchdog = setInterval(() => this.checkProgress(), 1000);
+    this.watchdog.unref();
     if (target.kind === 'hls') {
       this.playlistTimer = setInterval(() => this.checkPlaylist(target.dir), PLAYLIST_POLL_MS);
       this.playlistTimer.unref();
@@ -95,6 +109,7 @@ export class LiveOutput extends TypedEmitter<LiveOutputEvents> {
       this.ffmpeg.kill();
       return;
     }
+    this.lastProgressAt ??= Date.now();
     this.ffmpeg.write(chunk);
   }
 
@@ -102,16 +117,28 @@ export class LiveOutput extends TypedEmitter<LiveOutputEvents> {
   async stop(): Promise<void> {
     this.ended = true;
     clearInterval(this.playlistTimer);
+    clearInterval(this.watchdog);
     await this.ffmpeg.stop();
   }
 
   private onProgress(text: string): void {
-    if (this.started_) return;
-    const match = /out_time_us=(\d+)/.exec(text);
-    if (match && Number(match[1]) > 0) {
+    const times = [...text.matchAll(/out_time_us=(\d+)/g)].map((m) => Number(m[1]));
+    const latest = times.at(-1);
+    if (latest === undefined || !(latest > this.lastOutTime)) return;
+    this.lastOutTime = latest;
+    this.lastProgressAt = Date.now();
+    if (!this.started_) {
       this.started_ = true;
       this.emit('started');
     }
+  }
+
+  private checkProgress(): void {
+    const limit = this.started_ ? STALL_MS : FIRST_PROGRESS_MS;
+    if (this.ended || this.lastProgressAt === undefined || Date.now() - this.lastProgressAt <= limit) return;
+    const tail = this.ffmpeg.stderrTail().slice(-3).join(' | ');
+    this.fail(`ffmpeg wrote no media for ${limit / 1000} s${tail ? `: ${tail}` : ''}`);
+    this.ffmpeg.kill();
   }
 
   private checkPlaylist(dir: string): void {
@@ -130,6 +157,7 @@ export class LiveOutput extends TypedEmitter<LiveOutputEvents> {
     if (this.ended) return;
     this.ended = true;
     clearInterval(this.playlistTimer);
+    clearInterval(this.watchdog);
     this.emit('failed', reason);
   }
 }

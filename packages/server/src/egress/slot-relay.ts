@@ -120,6 +120,11 @@ export class SlotRelay {
     this.keyframeTimer.unref();
   }
 
+  /** Asks the slot's source for a keyframe (the consumer lost its decoding state). */
+  requestKeyframe(): void {
+    if (this.kind === 'video') (this.pending ?? this.current)?.source.requestKeyframe();
+  }
+
   close(): void {
     if (this.closed_) return;
     this.closed_ = true;

@@ -1,0 +1,212 @@
+/**
+ * Live streams of a room session, end to end with real parts: @roamhq/wrtc publishers, Debian's
+ * ffmpeg composing, node-media-server (npm) as the RTMP receiver, HLS fetched over HTTP; every
+ * output pulled back and probed with ffprobe (H.264 1280×720 + AAC).
+ *
+ * - SDK `startStream` (permission `room.stream.start`): `stream.started` reaches every endpoint,
+ *   the RTMP server plays the composite, `getStreams` lists it, `stop()` ends it with
+ *   `stream.ended`, `livestream-*` webhooks in order; refused without the permission.
+ * - REST HLS: `hls-playable` once the playlist lists a segment; the playlist and segments are
+ *   served without credentials; stopping writes the playlist's end marker.
+ * - An RTMP URL nobody listens on: the stream fails with ffmpeg's reason (`livestream-failed`,
+ *   `stream.ended` with status `failed`); the server and the session's other outputs go on.
+ * - Bad input: 400 for a non-RTMP URL, 404 unknown session/stream, 409 a second HLS.
+ * - Room previews (`enableRoomPreviews`): `previewUrl` serves a JPEG of the composite.
+ * - `autoStartConfig.hls`: HLS starts with the session.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, test } from 'node:test';
+import type { LiveStream, WebhookEnvelope } from '@atrium/protocol';
+import { join, RequestError, type Room, type RoomStream } from '../packages/sdk/src/index.js';
+import { probe } from './helpers/ffprobe.js';
+import { startRtmpServer, type TestRtmpServer } from './helpers/rtmp-server.js';
+import { startTestServer, waitFor, type TestServer } from './helpers/server.js';
+import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js';
+import { syntheticCamera, wrtcImpl, type SyntheticMedia } from './helpers/wrtc-media.js';
+
+const run = promisify(execFile);
+
+let t: TestServer;
+let rtmp: TestRtmpServer;
+let hooks: WebhookReceiver;
+const media: SyntheticMedia[] = [];
+const rooms: Room[] = [];
+
+before(async () => {
+  [t, rtmp, hooks] = await Promise.all([startTestServer({ ATRIUM_PREVIEW_INTERVAL_SECONDS: '1' }), startRtmpServer(), startWebhookReceiver()]);
+});
+after(async () => {
+  for (const room of rooms) await room.leave().catch(() => undefined);
+  for (const m of media) m.stop();
+  await t.close();
+  await Promise.all([rtmp.close(), hooks.close()]);
+});
+
+async function enter(roomId: string, endpointId: string, permissions: string[], publish: boolean): Promise<Room> {
+  const { room } = await join(roomId, await t.token(endpointId, roomId, { name: endpointId, permissions }), { url: t.url, wrtc: wrtcImpl });
+  rooms.push(room);
+  if (publish) {
+    const camera = syntheticCamera({ audio: true });
+    media.push(camera);
+    await room.publish('camera', camera.stream);
+  }
+  return room;
+}
+
+async function json<T>(response: Response, status: number): Promise<T> {
+  const text = await response.text();
+  assert.equal(response.status, status, text);
+  return JSON.parse(text) as T;
+}
+
+/** The webhooks of one live stream, in delivery order. */
+function eventsOf(key: 'livestreamId' | 'hlsId', id: string): WebhookEnvelope[] {
+  return hooks.delivered().map((r) => r.envelope).filter((e) => e.data[key] === id);
+}
+
+/** H.264 1280×720 and AAC, by ffprobe of a URL or file. */
+async function assertComposite(input: string): Promise<void> {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-rw_timeout', '10000000', '-show_streams', '-of', 'json', input], { timeout: 30_000 });
+  const streams = (JSON.parse(stdout) as { streams: Array<{ codec_type: string; codec_name: string; width?: number; height?: number }> }).streams;
+  const video = streams.find((s) => s.codec_type === 'video');
+  assert.equal(video?.codec_name, 'h264', stdout);
+  assert.equal(video?.width, 1280);
+  assert.equal(video?.height, 720);
+  assert.equal(streams.find((s) => s.codec_type === 'audio')?.codec_name, 'aac', stdout);
+}
+
+test('SDK startStream to a real RTMP server: events to everyone, playable composite, stop, webhooks; refused without room.stream.start', async () => {
+  const created = await t.createRoom({ webhook: hooks.url });
+  const alice = await enter(created.id, 'alice', ['room.stream'], true);
+  const bob = await enter(created.id, 'bob', [], false);
+
+  await assert.rejects(bob.startStream({ url: rtmp.streamUrl() }), (error: unknown) => error instanceof RequestError && error.code === 'PERMISSION_DENIED');
+  await assert.rejects(alice.startStream({ url: 'http://example.com/live' }), (error: unknown) => error instanceof RequestError && error.code === 'VALIDATION_FAILED');
+  assert.deepEqual((await alice.getStreams()).streams, [], 'refused calls started nothing');
+
+  const bobEvents: Array<{ event: string; state: string }> = [];
+  for (const event of ['stream.started', 'stream.ended'] as const) bob.on(event, (s: RoomStream) => bobEvents.push({ event, state: s.state }));
+
+  const url = rtmp.streamUrl();
+  const stream = await alice.startStream({ url });
+  assert.equal(stream.state, 'starting');
+  assert.equal(stream.url, url.replace(/[^/]+$/, '***'), 'the stream key is masked');
+  await waitFor('bob hears stream.started', () => bobEvents.some((e) => e.event === 'stream.started' && e.state === 'streaming'), 40_000);
+  await waitFor('alice’s stream object is streaming', () => stream.state === 'streaming', 5_000);
+
+  // What the RTMP server received is the composite.
+  await assertComposite(url);
+  const listed = (await alice.getStreams()).streams;
+  assert.deepEqual(listed.map((s) => s.id), [stream.id]);
+  assert.equal(listed[0], stream, 'the same RoomStream object for the same stream');
+
+  await stream.stop();
+  assert.equal(stream.state, 'stopped');
+  await waitFor('bob hears stream.ended', () => bobEvents.some((e) => e.event === 'stream.ended' && e.state === 'stopped'), 10_000);
+  const types = await waitFor('livestream-stopped webhook', () => {
+    const events = eventsOf('livestreamId', stream.id);
+    return events.some((e) => e.type === 'livestream-stopped') ? events.map((e) => e.type) : undefined;
+  });
+  assert.deepEqual(types, ['livestream-starting', 'livestream-started', 'livestream-stopping', 'livestream-stopped']);
+  const started = eventsOf('livestreamId', stream.id).find((e) => e.type === 'livestream-started')!;
+  assert.equal(started.data.status, 'started');
+  assert.deepEqual(started.data.outputs, [stream.url], 'webhooks carry the masked URL, never the key');
+  assert.ok(!JSON.stringify(eventsOf('livestreamId', stream.id)).includes(url.split('/').at(-1)!), 'no stream key in any webhook');
+});
+
+test('HLS over REST: playable playlist and segments served without credentials, end marker on stop, one per session; an RTMP failure is reported and HLS goes on', async () => {
+  const created = await t.createRoom({ webhook: hooks.url });
+  const alice = await enter(created.id, 'alice', [], true);
+  const sessionId = alice.sessionId;
+
+  const hls = await json<LiveStream>(await t.api('POST', `/api/v1/sessions/${sessionId}/hls`), 201);
+  assert.equal(hls.kind, 'hls');
+  assert.equal(hls.playlistUrl, `/hls/${hls.id}/index.m3u8`);
+  const again = await json<{ error: { code: string } }>(await t.api('POST', `/api/v1/sessions/${sessionId}/hls`), 409);
+  assert.equal(again.error.code, 'LIVESTREAM_ACTIVE');
+
+  const playable = await waitFor('hls-playable webhook', () => eventsOf('hlsId', hls.id).find((e) => e.type === 'hls-playable'), 40_000);
+  assert.equal(playable.data.playbackUrl, hls.playlistUrl);
+  // No credentials: a player fetches it as is.
+  const playlist = await fetch(`${t.url}${hls.playlistUrl}`);
+  assert.equal(playlist.status, 200);
+  assert.equal(playlist.headers.get('content-type'), 'application/vnd.apple.mpegurl');
+  const segmentName = (await playlist.text()).split('\n').find((line) => line.endsWith('.ts'));
+  assert.ok(segmentName, 'the playlist lists a segment');
+  const segment = await fetch(`${t.url}/hls/${hls.id}/${segmentName}`);
+  assert.equal(segment.status, 200);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-hls-'));
+  try {
+    const file = path.join(dir, 'segment.ts');
+    fs.writeFileSync(file, Buffer.from(await segment.arrayBuffer()));
+    await assertComposite(file);
+    const probed = await probe(file);
+    assert.ok(probed.durationSeconds > 0.5, `segment duration ${probed.durationSeconds}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal((await fetch(`${t.url}/hls/${hls.id}/../../atrium.sqlite`)).status, 404, 'only playlist and segment names are served');
+  assert.equal((await fetch(`${t.url}/hls/${hls.id}/secret.txt`)).status, 404);
+
+  // An RTMP server that is not there: the stream fails with ffmpeg's reason; HLS is unaffected.
+  const dead = await json<LiveStream>(await t.api('POST', `/api/v1/sessions/${sessionId}/livestreams`, { url: 'rtmp://127.0.0.1:9/live/nobody' }), 201);
+  const failed = await waitFor('livestream-failed webhook', () => eventsOf('livestreamId', dead.id).find((e) => e.type === 'livestream-failed'), 30_000);
+  assert.match(String(failed.data.error), /ffmpeg|Connection refused|rtmp/i);
+  const deadState = await json<LiveStream>(await t.api('GET', `/api/v1/sessions/${sessionId}/livestreams/${dead.id}`), 200);
+  assert.equal(deadState.status, 'failed');
+  assert.equal(deadState.endReason, 'failed');
+  assert.equal((await json<LiveStream>(await t.api('GET', `/api/v1/sessions/${sessionId}/hls/${hls.id}`), 200)).status, 'streaming');
+
+  const stopped = await json<LiveStream>(await t.api('POST', `/api/v1/sessions/${sessionId}/hls/${hls.id}/actions/stop`), 200);
+  assert.equal(stopped.status, 'stopped');
+  assert.match(await (await fetch(`${t.url}${hls.playlistUrl}`)).text(), /#EXT-X-ENDLIST/);
+  const types = await waitFor('hls-stopped webhook', () => {
+    const events = eventsOf('hlsId', hls.id);
+    return events.some((e) => e.type === 'hls-stopped') ? events.map((e) => e.type) : undefined;
+  });
+  assert.deepEqual(types, ['hls-starting', 'hls-started', 'hls-playable', 'hls-stopping', 'hls-stopped']);
+  const list = await json<{ data: LiveStream[] }>(await t.api('GET', `/api/v1/sessions/${sessionId}/hls`), 200);
+  assert.deepEqual(list.data.map((s) => [s.id, s.status]), [[hls.id, 'stopped']]);
+});
+
+test('bad input: non-RTMP URL 400, unknown session 404, unknown stream 404, ended session 409', async () => {
+  const created = await t.createRoom();
+  const alice = await enter(created.id, 'alice', [], false);
+  const sessionId = alice.sessionId;
+  for (const url of ['http://example.com/x', 'rtmp://', 'not a url', 42]) {
+    const body = await json<{ error: { code: string } }>(await t.api('POST', `/api/v1/sessions/${sessionId}/livestreams`, { url }), 400);
+    assert.equal(body.error.code, 'VALIDATION_FAILED');
+  }
+  assert.equal((await json<{ error: { code: string } }>(await t.api('POST', `/api/v1/sessions/${sessionId}/livestreams`, '{"url":'), 400)).error.code, 'MALFORMED_JSON');
+  const unknown = '00000000-0000-4000-8000-000000000000';
+  assert.equal((await json<{ error: { code: string } }>(await t.api('POST', `/api/v1/sessions/${unknown}/hls`), 404)).error.code, 'SESSION_NOT_FOUND');
+  assert.equal((await json<{ error: { code: string } }>(await t.api('GET', `/api/v1/sessions/${sessionId}/livestreams/${unknown}`), 404)).error.code, 'LIVESTREAM_NOT_FOUND');
+  assert.equal((await json<{ error: { code: string } }>(await t.api('POST', `/api/v1/sessions/${sessionId}/hls/${unknown}/actions/stop`), 404)).error.code, 'LIVESTREAM_NOT_FOUND');
+  await alice.leave();
+  await waitFor('the session ends', async () => (await t.api('POST', `/api/v1/sessions/${sessionId}/hls`)).status === 409, 15_000);
+});
+
+test('room previews: previewUrl serves a JPEG of the composite; autoStartConfig.hls starts HLS with the session', async () => {
+  const created = await t.createRoom({ enableRoomPreviews: true, autoStartConfig: { hls: { config: { layout: { type: 'GRID' } } } } });
+  const alice = await enter(created.id, 'alice', [], true);
+  assert.equal(alice.previewUrl, `${t.url}/previews/${alice.sessionId}/preview.jpg`);
+  const image = await waitFor('a preview image', async () => {
+    const response = await fetch(alice.previewUrl!);
+    return response.status === 200 ? response : undefined;
+  }, 40_000);
+  assert.equal(image.headers.get('content-type'), 'image/jpeg');
+  const bytes = Buffer.from(await image.arrayBuffer());
+  assert.deepEqual([...bytes.subarray(0, 2)], [0xff, 0xd8], 'JPEG magic');
+  const hls = await json<{ data: LiveStream[] }>(await t.api('GET', `/api/v1/sessions/${alice.sessionId}/hls`), 200);
+  assert.equal(hls.data.length, 1, 'HLS started automatically');
+
+  const plain = await t.createRoom();
+  const bob = await enter(plain.id, 'bob', [], false);
+  assert.equal(bob.previewUrl, undefined);
+  assert.equal((await fetch(`${t.url}/previews/${bob.sessionId}/preview.jpg`)).status, 404);
+});
