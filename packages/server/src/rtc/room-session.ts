@@ -618,6 +618,8 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
   /** Blocks (or lets through) the kind on every stream of the endpoint and tells everyone. */
   private applyMute(endpoint: Endpoint, kind: TrackKind, clearTrackMute: boolean): void {
     const muted = endpoint.isMuted(kind);
+    // Blocked audio reaches no level monitor: the member stops talking at once (`member.talking`).
+    if (kind === 'audio' && muted) this.talking.silence(endpoint.id);
     for (const stream of endpoint.streams.values()) {
       const track = stream.publisher.tracks.get(kind);
       if (!track) continue;
