@@ -375,6 +375,12 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
       });
     }
     this.memberChanged(endpoint, before);
+    if (kind === 'audio' && muted) this.audioSilenced(endpoint);
+  }
+
+  /** Blocked audio reaches no level monitor: the member stops talking now (`member.talking`), not after the monitors' silence timeout. */
+  private audioSilenced(endpoint: Endpoint): void {
+    this.talking.silence(endpoint.id);
   }
 
   /**
@@ -403,6 +409,7 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
       });
     }
     this.memberChanged(endpoint, before);
+    if (deaf) this.audioSilenced(endpoint);
   }
 
   /** Input/output volume (-50..50) or input sensitivity (0..100), applied by the target's SDK. */
@@ -618,8 +625,6 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
   /** Blocks (or lets through) the kind on every stream of the endpoint and tells everyone. */
   private applyMute(endpoint: Endpoint, kind: TrackKind, clearTrackMute: boolean): void {
     const muted = endpoint.isMuted(kind);
-    // Blocked audio reaches no level monitor: the member stops talking at once (`member.talking`).
-    if (kind === 'audio' && muted) this.talking.silence(endpoint.id);
     for (const stream of endpoint.streams.values()) {
       const track = stream.publisher.tracks.get(kind);
       if (!track) continue;
