@@ -172,7 +172,7 @@ describe('live layout (Node SDK)', () => {
     await alice.leave();
   });
 
-  test('a moderator\'s audio mute ends member.talking at once, not after the silence timeout; unmute lets it talk again', async () => {
+  test('a moderator\'s audio mute ends member.talking at once, not after the silence timeout; unmute lets it talk again; setInputSensitivity moves the threshold', async () => {
     const created = await t.createRoom({ layout: 'highlight-1-responsive' });
     const alice = await enter(created.id, 'alice');
     const bob = await enter(created.id, 'bob');
@@ -200,6 +200,14 @@ describe('live layout (Node SDK)', () => {
       await alice.audioUnmute({ memberId: 'bob' });
       await waitFor('bob talks again after the unmute', () => talking.at(-1) === true, 15_000);
       assert.deepEqual(talking, [true, false, true]);
+
+      // setInputSensitivity moves the talking threshold at once: 0 (essentially muted) never talks,
+      // 100 (most sensitive) hears the same tone again.
+      await alice.setInputSensitivity({ memberId: 'bob', value: 0 });
+      assert.equal(talking.at(-1), false, 'sensitivity 0: not talking, told with the call');
+      await alice.setInputSensitivity({ memberId: 'bob', value: 100 });
+      assert.equal(talking.at(-1), true, 'sensitivity 100: talking again');
+      assert.deepEqual(talking, [true, false, true, false, true]);
     } finally {
       bobMic.stop();
     }
