@@ -171,4 +171,47 @@ describe('live layout (Node SDK)', () => {
     await bob.leave();
     await alice.leave();
   });
+
+  test('a moderator\'s audio mute ends member.talking at once, not after the silence timeout; unmute lets it talk again; setInputSensitivity moves the threshold', async () => {
+    const created = await t.createRoom({ layout: 'highlight-1-responsive' });
+    const alice = await enter(created.id, 'alice');
+    const bob = await enter(created.id, 'bob');
+    const talking: boolean[] = [];
+    const updates: string[] = [];
+    alice.on('member.talking', ({ member: m }) => {
+      if (m.id === 'bob') talking.push(m.talking);
+    });
+    alice.on('member.updated', ({ member: m }) => {
+      if (m.id === 'bob') updates.push(m.updated.join(','));
+    });
+    const bobMic = toneMicrophone();
+    try {
+      await bob.publish('camera', bobMic.stream);
+      bobMic.setAmplitude(16_000);
+      await waitFor('bob talking', () => talking.at(-1) === true, 15_000);
+
+      await alice.audioMute({ memberId: 'bob' });
+      // Notifications go out before the call's answer on the same socket: both are here already.
+      assert.equal(talking.at(-1), false, 'member.talking {talking: false} arrived with the mute');
+      assert.equal(alice.members.find((m) => m.id === 'bob')?.talking, false);
+      assert.ok(updates.includes('audio_muted'));
+      assert.equal(talking.filter((x) => x).length, 1, 'one talking spell so far');
+
+      await alice.audioUnmute({ memberId: 'bob' });
+      await waitFor('bob talks again after the unmute', () => talking.at(-1) === true, 15_000);
+      assert.deepEqual(talking, [true, false, true]);
+
+      // setInputSensitivity moves the talking threshold at once: 0 (essentially muted) never talks,
+      // 100 (most sensitive) hears the same tone again.
+      await alice.setInputSensitivity({ memberId: 'bob', value: 0 });
+      assert.equal(talking.at(-1), false, 'sensitivity 0: not talking, told with the call');
+      await alice.setInputSensitivity({ memberId: 'bob', value: 100 });
+      assert.equal(talking.at(-1), true, 'sensitivity 100: talking again');
+      assert.deepEqual(talking, [true, false, true, false, true]);
+    } finally {
+      bobMic.stop();
+    }
+    await bob.leave();
+    await alice.leave();
+  });
 });

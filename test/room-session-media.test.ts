@@ -127,6 +127,10 @@ describe('room session media enforced by the SFU', () => {
       const modHears = await mod.localEndpoint.subscribe('bob', 'camera');
       await assertFlowing(bobHears, 'audio', 'bob hears mod');
       await assertFlowing(modHears, 'audio', 'mod hears bob');
+      // remoteStream gathers every received track (here: mod's camera stream).
+      const ids = (stream: MediaStream | undefined) => (stream?.getTracks() ?? []).map((track) => track.id).sort();
+      assert.deepEqual(ids(bob.remoteStream), ids(bobHears.mediaStream));
+      assert.equal(bob.remoteStream?.getTracks().length, 2);
 
       const told = next(bob, 'local.media');
       await mod.deaf({ memberId: 'bob' });
@@ -202,6 +206,17 @@ describe('room session media enforced by the SFU', () => {
       await gone;
       assert.deepEqual(bob.screenShareList.map((s) => s.tag), ['screen']);
 
+      // The deprecated createScreenShareObject is startScreenShare (autoJoin honoured).
+      const legacy = await bob.createScreenShareObject({ stream: camera({ width: 320, height: 180, audio: false }).stream, autoJoin: false });
+      assert.equal(legacy.active, false);
+      const legacySeen = next(alice, 'stream.published', (_e, s) => s.tag === 'screen-2');
+      await legacy.join();
+      await legacySeen;
+      assert.deepEqual(bob.screenShareList.map((s) => s.tag), ['screen', 'screen-2']);
+      const legacyGone = next(alice, 'stream.unpublished', (_e, tag) => tag === 'screen-2');
+      await legacy.hangup();
+      await legacyGone;
+
       // Without the permissions: no screen, no second stream.
       const denied = (e: { code?: string }) => e.code === 'PERMISSION_DENIED';
       await assert.rejects(carol.startScreenShare({ stream: camera({ audio: false }).stream }), denied);
@@ -233,23 +248,37 @@ describe('room session media enforced by the SFU', () => {
   });
 });
 
-test('join({audio, video, stream}) publishes the camera at once (the reference constructor options)', async () => {
+test('join({audio, video, stream, iceServers}) publishes the camera at once; every peer connection uses the ICE servers', async () => {
   const created = await t.createRoom();
   const alice = await enter(created.id, 'alice');
   const seen = next(alice, 'stream.published');
+  // A WebRTC implementation that records the configuration of each peer connection made.
+  const configurations: Array<RTCConfiguration | undefined> = [];
+  class RecordingPeerConnection extends wrtcImpl.RTCPeerConnection {
+    constructor(configuration?: RTCConfiguration) {
+      configurations.push(configuration);
+      super(configuration);
+    }
+  }
+  const iceServers: RTCIceServer[] = [{ urls: 'turn:127.0.0.1:3478?transport=udp', username: 'atrium', credential: 'secret' }];
   const { room: bob } = await join(created.id, await t.token('bob', created.id), {
     url: t.url,
-    wrtc: wrtcImpl,
+    wrtc: { RTCPeerConnection: RecordingPeerConnection, MediaStream: wrtcImpl.MediaStream },
     audio: true,
     video: true,
     stream: camera().stream,
-    iceServers: [],
+    iceServers,
   });
   try {
     const [endpoint, stream] = await seen;
     assert.equal(endpoint.id, 'bob');
     assert.equal(stream.tag, 'camera');
     assert.ok(bob.localAudioTrack && bob.localVideoTrack);
+    await alice.publish('camera', camera().stream);
+    const sub = await bob.localEndpoint.subscribe('alice', 'camera');
+    await assertFlowing(sub, 'video', 'bob receives with the TURN server configured (host candidates still connect)');
+    assert.equal(configurations.length, 2, 'one publish and one subscription');
+    for (const configuration of configurations) assert.deepEqual(configuration?.iceServers, iceServers);
   } finally {
     await alice.leave();
     await bob.leave();

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { LayoutChangeReason } from '../packages/server/src/rtc/room-session.js';
-import { join, type Room, type RoomEvents } from '../packages/sdk/src/index.js';
+import { join, type JoinOptions, type Room, type RoomEvents } from '../packages/sdk/src/index.js';
 import { startTestServer, waitFor, type TestServer } from './helpers/server.js';
 import { wrtcImpl } from './helpers/wrtc-media.js';
 
@@ -18,9 +18,31 @@ after(async () => {
   await t.close();
 });
 
-async function enter(roomId: string, endpointId: string, extra: Record<string, unknown> = {}): Promise<Room> {
-  const { room } = await join(roomId, await t.token(endpointId, roomId, extra), { url: t.url, wrtc: wrtcImpl });
+async function enter(roomId: string, endpointId: string, extra: Record<string, unknown> = {}, options: JoinOptions = {}): Promise<Room> {
+  const { room } = await join(roomId, await t.token(endpointId, roomId, extra), { url: t.url, wrtc: wrtcImpl, ...options });
   return room;
+}
+
+/** The SDK's console lines (`[atrium] …`) written while `run` runs, by console method. */
+async function consoleLines(run: () => Promise<void>): Promise<Array<{ method: string; line: string; details: string }>> {
+  const lines: Array<{ method: string; line: string; details: string }> = [];
+  const methods = ['debug', 'info', 'warn', 'error'] as const;
+  const originals = methods.map((method) => console[method]);
+  methods.forEach((method, i) => {
+    console[method] = (...args: unknown[]) => {
+      if (typeof args[0] === 'string' && args[0].startsWith('[atrium]')) lines.push({ method, line: args[0], details: JSON.stringify(args.slice(1)) });
+      else originals[i]?.(...args);
+    };
+  });
+  try {
+    await run();
+  } finally {
+    methods.forEach((method, i) => {
+      const original = originals[i];
+      if (original) console[method] = original;
+    });
+  }
+  return lines;
 }
 
 /** Every event `name` the room emits from now on. */
@@ -383,5 +405,75 @@ describe('room session state and events (Node SDK)', () => {
     assert.equal(mod.active, false);
     assert.equal(called, 0);
     await waitFor('the server removed the endpoint', () => t.server.sessions.get(created.id)?.getEndpoint('mod') === undefined);
+  });
+
+  test('on, once, off and removeAllListeners() (no event: every listener) behave as the reference says', async () => {
+    const created = await t.createRoom();
+    const alice = await enter(created.id, 'alice', { moderator: true });
+    const bob = await enter(created.id, 'bob');
+    try {
+      const calls = { on: 0, once: 0, offed: 0, cleared: 0 };
+      const onUpdate = (): void => void calls.on++;
+      const offed = (): void => void calls.offed++;
+      bob.on('member.updated', onUpdate);
+      bob.once('member.updated', () => void calls.once++);
+      bob.on('member.updated', offed);
+      bob.off('member.updated', offed);
+      const seq = async (n: number): Promise<void> => {
+        await alice.setMemberMeta({ meta: { n } });
+        await waitFor(`bob sees meta ${n}`, () => bob.members.find((m) => m.id === 'alice')?.meta['n'] === n);
+      };
+      await seq(1);
+      await seq(2);
+      assert.deepEqual(calls, { on: 2, once: 1, offed: 0, cleared: 0 });
+      bob.on('member.updated', () => void calls.cleared++);
+      bob.on('room.updated', () => void calls.cleared++);
+      bob.removeAllListeners();
+      await seq(3);
+      await alice.setMeta({ n: 3 });
+      await waitFor('bob sees the room meta', () => bob.roomSession.meta['n'] === 3);
+      assert.deepEqual(calls, { on: 2, once: 1, offed: 0, cleared: 0 }, 'removeAllListeners() detached every listener');
+    } finally {
+      await alice.leave();
+      await bob.leave();
+    }
+  });
+
+  test('logLevel: the SDK logs at that level and above (default warn), silent logs nothing', async () => {
+    const created = await t.createRoom();
+    const debugLines = await consoleLines(async () => {
+      const room = await enter(created.id, 'verbose', {}, { logLevel: 'debug' });
+      await room.getMembers();
+      await assert.rejects(room.removeMember({ memberId: 'ghost' }));
+      await room.leave();
+    });
+    const text = debugLines.map((l) => l.line);
+    assert.ok(text.some((l) => l.startsWith('[atrium] info: joined room ' + created.id)), 'info: the join');
+    assert.ok(text.some((l) => l.startsWith('[atrium] debug: request room.getMembers')), 'debug: each request');
+    assert.ok(text.some((l) => /^\[atrium\] debug: member\.remove #\d+ failed: PERMISSION_DENIED/.test(l)), 'debug: a refused request');
+    assert.ok(text.some((l) => l === '[atrium] info: left the room (left)'), 'info: leaving');
+    assert.ok(!text.some((l) => l.startsWith('[atrium] trace')), 'nothing below debug');
+    assert.ok(text.some((l) => l.startsWith('[atrium] debug: request join')));
+    assert.ok(!debugLines.some((l) => l.line.includes('eyJ') || l.details.includes('eyJ')), 'the access token is never logged');
+    assert.ok(debugLines.filter((l) => l.line.startsWith('[atrium] debug')).every((l) => l.method === 'debug'));
+
+    // Default (warn): no debug or info, but errors are written (a refused join).
+    const mod = await enter(created.id, 'mod', { moderator: true });
+    const defaultLines = await consoleLines(async () => {
+      const quiet = await enter(created.id, 'quiet');
+      await quiet.getMembers();
+      await quiet.leave();
+      await mod.lock();
+      await assert.rejects(enter(created.id, 'late'), (e: { code?: string }) => e.code === 'ROOM_LOCKED');
+    });
+    assert.deepEqual(defaultLines.map((l) => l.method), ['error']);
+    assert.match(defaultLines[0]?.line ?? '', /^\[atrium\] error: joining room .* failed/);
+
+    const silentLines = await consoleLines(async () => {
+      await assert.rejects(enter(created.id, 'late', {}, { logLevel: 'silent' }), (e: { code?: string }) => e.code === 'ROOM_LOCKED');
+    });
+    assert.deepEqual(silentLines, []);
+    await assert.rejects(enter(created.id, 'late', {}, { logLevel: 'loud' as never }), TypeError);
+    await mod.leave();
   });
 });

@@ -15,7 +15,7 @@
 import { resolveEnvironment, type WebRtcImplementation, type WebSocketConstructor } from './environment.js';
 import { ConnectionError, ConnectionErrorReason } from './errors.js';
 import { Room, type LocalEndpoint, type TokenRefreshOptions } from './room.js';
-import { userMedia } from './local-source.js';
+import type { LogLevel } from './logger.js';
 
 export interface JoinOptions extends TokenRefreshOptions {
   /** Base URL of the Atrium server; defaults to the page's origin. */
@@ -30,6 +30,17 @@ export interface JoinOptions extends TokenRefreshOptions {
   iceServers?: RTCIceServer[];
   /** Output device for remote audio. */
   speakerId?: string;
+  /** What the SDK logs to the console: `trace`, `debug`, `info`, `warn` (default), `error` or `silent`. */
+  logLevel?: LogLevel;
+  /**
+   * With `rootElement`: show this client's camera, straight from the device, in its own layer(s)
+   * of the layout (the reference's local overlay). Default true; false shows the placeholder there.
+   */
+  applyLocalVideoOverlay?: boolean;
+  /** Stop the camera the SDK opened while video is muted (the light goes off); reopened on unmute. Default true. */
+  stopCameraWhileMuted?: boolean;
+  /** Stop the microphone the SDK opened while audio is muted; reopened on unmute. Default true. */
+  stopMicrophoneWhileMuted?: boolean;
   /**
    * Publish the camera and/or microphone as stream `camera` right after joining (the reference's
    * `audio`/`video` options; constraints or true). Off by default: call `room.publish` yourself.
@@ -61,13 +72,17 @@ export async function join(
       ...(options.rootElement ? { rootElement: options.rootElement } : {}),
       ...(options.iceServers ? { iceServers: options.iceServers } : {}),
       ...(options.speakerId ? { speakerId: options.speakerId } : {}),
+      ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+      ...(options.applyLocalVideoOverlay !== undefined ? { applyLocalVideoOverlay: options.applyLocalVideoOverlay } : {}),
+      ...(options.stopCameraWhileMuted !== undefined ? { stopCameraWhileMuted: options.stopCameraWhileMuted } : {}),
+      ...(options.stopMicrophoneWhileMuted !== undefined ? { stopMicrophoneWhileMuted: options.stopMicrophoneWhileMuted } : {}),
     },
   );
   const audio = options.audio ?? false;
   const video = options.video ?? false;
   if (audio !== false || video !== false) {
     try {
-      await room.publish('camera', options.stream ?? (await userMedia({ audio, video })));
+      await room.publishCamera(audio, video, options.stream);
     } catch (error) {
       await room.leave();
       throw error;
@@ -87,6 +102,8 @@ export {
   type RoomLeftEvent,
   type RoomMediaOptions,
 } from './room.js';
+export { Logger, LOG_LEVELS, DEFAULT_LOG_LEVEL, type LogLevel } from './logger.js';
+export type { DeviceMutePolicy } from './local-devices.js';
 export { LocalSource, type RoomSessionDevice, type RoomSessionScreenShare, type LocalSourceEvents } from './local-source.js';
 export type {
   ChatMessageEvent,

@@ -23,6 +23,11 @@ export interface LayoutRendererOptions {
   objectFit?: 'cover' | 'contain';
   /** Play each tile's audio through its `<video>`; default false (play audio elsewhere). */
   playAudio?: boolean;
+  /**
+   * This client's member id: its tiles are marked `data-local="true"`, and while they show media
+   * (the local video overlay) their video has the class `atrium-local-overlay`.
+   */
+  localMemberId?: string;
 }
 
 /** Class names of the rendered elements, for styling. */
@@ -32,6 +37,8 @@ export const LayoutClass = {
   video: 'atrium-layout-video',
   name: 'atrium-layout-name',
   placeholder: 'atrium-layout-placeholder',
+  /** The video of this client's own tile while it shows the local camera. */
+  localOverlay: 'atrium-local-overlay',
 } as const;
 
 const DEFAULT_TAG = 'camera';
@@ -124,6 +131,7 @@ export class LayoutRenderer {
     element.className = LayoutClass.tile;
     element.dataset['memberId'] = memberId;
     element.dataset['streamTag'] = streamTag;
+    if (memberId === this.options.localMemberId) element.dataset['local'] = 'true';
     Object.assign(element.style, { position: 'absolute', overflow: 'hidden', boxSizing: 'border-box', background: '#000' });
 
     const video = doc.createElement('video');
@@ -209,6 +217,7 @@ export class LayoutRenderer {
       if (stream) void tile.video.play().catch(() => undefined);
     }
     const hasVideo = stream !== null && stream.getVideoTracks().length > 0;
+    if (tile.memberId === this.options.localMemberId) tile.video.classList.toggle(LayoutClass.localOverlay, hasVideo);
     const showPlaceholder = (tile.layer.videoMuted ?? false) || !hasVideo;
     tile.placeholder.style.display = showPlaceholder ? 'flex' : 'none';
     tile.video.style.visibility = showPlaceholder ? 'hidden' : 'visible';

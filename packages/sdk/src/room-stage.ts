@@ -2,8 +2,9 @@
  * @module What `join(…, { rootElement })` shows: the room's live layout rendered into the element.
  * The stage subscribes to every stream other endpoints publish, draws each stream's video where
  * the server's layout layers put it (`LayoutRenderer`), shows this endpoint's own streams in their
- * tiles, and plays remote audio through hidden `<audio>` elements under the root, so output volume
- * and `updateSpeaker` (which act on media elements under `rootElement`) apply to it.
+ * tiles (the local overlay: straight from the device, no round trip through the SFU; off with
+ * `applyLocalVideoOverlay: false`), and plays remote audio through hidden `<audio>` elements under
+ * the root, each at this client's output volume and on its speaker.
  */
 import type { CurrentLayout, StreamInfo } from '@atrium/protocol';
 import { LayoutRenderer } from './layout-renderer.js';
@@ -13,6 +14,11 @@ import type { Subscription } from './subscription.js';
 
 const streamKey = (endpointId: string, tag: string): string => `${endpointId}:${tag}`;
 
+export interface RoomStageOptions {
+  /** Show this client's own streams in its layers (the reference's local video overlay). */
+  localVideoOverlay: boolean;
+}
+
 export class RoomStage {
   private readonly room: Room;
   private readonly root: HTMLElement;
@@ -21,15 +27,16 @@ export class RoomStage {
   private readonly audioElements = new Map<string, HTMLAudioElement>();
   private closed = false;
 
-  constructor(room: Room, root: HTMLElement) {
+  constructor(room: Room, root: HTMLElement, options: RoomStageOptions) {
     this.room = room;
     this.root = root;
     this.renderer = new LayoutRenderer({
       root,
-      getStream: (memberId, tag) =>
-        memberId === room.localEndpoint.id
-          ? room.localStreams.find((stream) => stream.tag === tag)?.mediaStream
-          : this.subscriptions.get(streamKey(memberId, tag))?.mediaStream,
+      localMemberId: room.localEndpoint.id,
+      getStream: (memberId, tag) => {
+        if (memberId !== room.localEndpoint.id) return this.subscriptions.get(streamKey(memberId, tag))?.mediaStream;
+        return options.localVideoOverlay ? room.localStreams.find((stream) => stream.tag === tag)?.mediaStream : undefined;
+      },
     });
     room.on('layout.changed', (event) => this.render(event.layout));
     room.on('stream.published', (endpoint, stream) => void this.show(endpoint, stream));
@@ -76,6 +83,7 @@ export class RoomStage {
       audio.autoplay = true;
       audio.hidden = true;
       audio.srcObject = subscription.mediaStream;
+      this.room.applyAudioOutput(audio);
       this.root.append(audio);
       this.audioElements.set(key, audio);
     }

@@ -25,7 +25,7 @@ import {
 import { ConnectionError, ConnectionErrorReason, RequestError } from './errors.js';
 import { iceGatheringComplete, type Environment } from './environment.js';
 import { LocalStream } from './local-stream.js';
-import { LocalSource, displayMedia, userMedia } from './local-source.js';
+import { LocalSource, displayMedia } from './local-source.js';
 import { MemberList } from './member-list.js';
 import { RemoteEndpoint, type TrackControl } from './remote-endpoint.js';
 import { SignalClient, CONNECTION_LOST_CODE, type ConnectionState } from './signal-client.js';
@@ -35,6 +35,8 @@ import { RoomStage } from './room-stage.js';
 import { RoomRecording } from './room-recording.js';
 import { RoomStream } from './room-stream.js';
 import { TokenRefresher } from './token-refresher.js';
+import { Logger, type LogLevel } from './logger.js';
+import { LocalDevices } from './local-devices.js';
 import type { EgressEntity, RoomEvents } from './room-events.js';
 
 export { RoomEvent, type EgressEntity, type LayoutChangedEvent, type RoomEvents, type RoomLeftEvent } from './room-events.js';
@@ -55,6 +57,18 @@ export interface RoomMediaOptions {
   iceServers?: RTCIceServer[];
   /** Output device for remote audio (see `updateSpeaker`). */
   speakerId?: string;
+  /** What the SDK logs to the console: `trace` … `error`, or `silent`; default `warn`. */
+  logLevel?: LogLevel;
+  /**
+   * With `rootElement`: draw this client's own camera, straight from the device, over its own
+   * layer(s) of the layout (the reference's local overlay); default true. With false its layers
+   * show the placeholder (name initial) and the page shows its own preview if it wants one.
+   */
+  applyLocalVideoOverlay?: boolean;
+  /** Stop the camera (its light goes off) while video is muted; reopened on unmute. Default true. */
+  stopCameraWhileMuted?: boolean;
+  /** Stop the microphone while audio is muted; reopened on unmute. Default true. */
+  stopMicrophoneWhileMuted?: boolean;
 }
 
 
@@ -108,9 +122,15 @@ export class Room extends TypedEmitter<RoomEvents> {
   private joinedEmitted = false;
   private readonly iceServers: RTCIceServer[];
   private previewUrl_: string | undefined;
+  /** @internal The SDK's log (`logLevel`). */
+  readonly log: Logger;
+  /** Camera and microphone tracks the SDK opened, stopped while muted (see local-devices.ts). */
+  private readonly devices: LocalDevices;
 
-  private constructor(env: Environment, signal: SignalClient, joined: SignalResult<'join'>, media: RoomMediaOptions) {
+  private constructor(env: Environment, signal: SignalClient, joined: SignalResult<'join'>, media: RoomMediaOptions, log: Logger) {
     super();
+    this.log = log;
+    this.devices = new LocalDevices(media);
     this.rootElement = media.rootElement ?? null;
     this.iceServers = media.iceServers ?? [];
     this.speakerId_ = media.speakerId ?? null;
@@ -125,7 +145,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.trackControl = { setPaused: (endpointId, tag, kind, paused) => this.setTrackPaused(endpointId, tag, kind, paused) };
     for (const info of joined.endpoints) this.endpointsById.set(info.id, new RemoteEndpoint(info, this.trackControl));
     this.listen();
-    if (this.rootElement) this.stage = new RoomStage(this, this.rootElement);
+    if (this.rootElement) this.stage = new RoomStage(this, this.rootElement, { localVideoOverlay: media.applyLocalVideoOverlay ?? true });
     // After `join()` resolves and the caller attached its listeners; later listeners get it replayed.
     setTimeout(() => {
       this.joinedEmitted = true;
@@ -155,10 +175,12 @@ export class Room extends TypedEmitter<RoomEvents> {
     refresh: TokenRefreshOptions = {},
     media: RoomMediaOptions = {},
   ): Promise<Room> {
-    const signal = await SignalClient.connect(url, env.WebSocket, SIGNAL_PATH);
+    const log = new Logger(media.logLevel);
+    const signal = await SignalClient.connect(url, env.WebSocket, SIGNAL_PATH, log);
     try {
       const joined = await signal.request('join', { roomId, token });
-      const room = new Room(env, signal, joined, media);
+      log.info(`joined room ${joined.room.id} (session ${joined.room.sessionId}) as endpoint ${joined.endpoint.id}`);
+      const room = new Room(env, signal, joined, media, log);
       room.currentToken = token;
       if (joined.room.previewUrl) room.previewUrl_ = new URL(joined.room.previewUrl, url).toString();
       signal.enableResume({ roomId, token: () => room.currentToken, resumeToken: joined.resume.token, graceMs: joined.resume.graceSeconds * 1000 });
@@ -166,6 +188,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       return room;
     } catch (error) {
       signal.close();
+      log.error(`joining room ${roomId} failed: ${error instanceof Error ? error.message : String(error)}`);
       if (error instanceof RequestError) throw ConnectionError.joinRefused(error);
       throw error;
     }
@@ -223,6 +246,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       },
     });
     this.published.set(tag, stream);
+    this.log.info(`published stream ${tag} (${mediaStream.getTracks().map((t) => t.kind).join(' + ')})`);
     this.stage?.refresh();
     this.watchMedia(pc, { tag }, () => this.restartStreamIce(tag, pc));
     // Tracks disabled before publishing are announced as muted.
@@ -230,6 +254,11 @@ export class Room extends TypedEmitter<RoomEvents> {
       if (!track.enabled) await this.signal.request('track.setMuted', { tag, kind: track.kind, muted: true });
     }
     return stream;
+  }
+
+  /** @internal `join(…, { audio, video })`: publishes stream `camera` from the devices, or from `stream`. */
+  async publishCamera(audio: boolean | MediaTrackConstraints, video: boolean | MediaTrackConstraints, stream?: MediaStream): Promise<LocalStream> {
+    return this.publish('camera', stream ?? (await this.devices.open({ audio, video })));
   }
 
   /** @internal See `LocalEndpoint.subscribe`. */
@@ -418,35 +447,35 @@ export class Room extends TypedEmitter<RoomEvents> {
   /** Mutes the microphone of this client, or of `memberId` (`room.member.audio_mute`). */
   async audioMute(params: { memberId?: string } = {}): Promise<void> {
     await this.call('member.audioMute', params);
-    if (this.isSelf(params.memberId)) this.setLocalTracksEnabled('audio', false);
+    if (this.isSelf(params.memberId)) await this.setLocalTracksEnabled('audio', false);
   }
 
   async audioUnmute(params: { memberId?: string } = {}): Promise<void> {
     await this.call('member.audioUnmute', params);
-    if (this.isSelf(params.memberId)) this.setLocalTracksEnabled('audio', true);
+    if (this.isSelf(params.memberId)) await this.setLocalTracksEnabled('audio', true);
   }
 
   /** Mutes the camera of this client, or of `memberId` (`room.member.video_mute`). */
   async videoMute(params: { memberId?: string } = {}): Promise<void> {
     await this.call('member.videoMute', params);
-    if (this.isSelf(params.memberId)) this.setLocalTracksEnabled('video', false);
+    if (this.isSelf(params.memberId)) await this.setLocalTracksEnabled('video', false);
   }
 
   async videoUnmute(params: { memberId?: string } = {}): Promise<void> {
     await this.call('member.videoUnmute', params);
-    if (this.isSelf(params.memberId)) this.setLocalTracksEnabled('video', true);
+    if (this.isSelf(params.memberId)) await this.setLocalTracksEnabled('video', true);
   }
 
   /** The member hears nobody (the server stops sending it audio) and its microphone is muted. */
   async deaf(params: { memberId?: string } = {}): Promise<void> {
     await this.call('member.deaf', params);
-    if (this.isSelf(params.memberId)) this.setLocalTracksEnabled('audio', false);
+    if (this.isSelf(params.memberId)) await this.setLocalTracksEnabled('audio', false);
   }
 
   /** Reverses `deaf`: audio is sent to the member again and its microphone unmuted. */
   async undeaf(params: { memberId?: string } = {}): Promise<void> {
     await this.call('member.undeaf', params);
-    if (this.isSelf(params.memberId)) this.setLocalTracksEnabled('audio', true);
+    if (this.isSelf(params.memberId)) await this.setLocalTracksEnabled('audio', true);
   }
 
   /** Microphone volume, -50..50 (0 = unchanged), applied by the member's SDK. */
@@ -673,7 +702,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     base = 'device',
   ): Promise<LocalSource> {
     this.assertActive();
-    const mediaStream = opts.stream ?? (await userMedia({ audio: opts.audio ?? false, video: opts.video ?? false }));
+    const mediaStream = opts.stream ?? (await this.devices.open({ audio: opts.audio ?? false, video: opts.video ?? false }));
     const source = this.addSource(base, mediaStream);
     if (opts.autoJoin !== false) await this.joinSource(source);
     return source;
@@ -682,13 +711,13 @@ export class Room extends TypedEmitter<RoomEvents> {
   /** Sends another camera's video on the main stream, without renegotiating (`track` gives it directly). */
   async updateCamera(constraints: MediaTrackConstraints & { track?: MediaStreamTrack } = {}): Promise<void> {
     const { track, ...rest } = constraints;
-    await this.replaceMainTrack('video', track ?? (await userMedia({ video: Object.keys(rest).length > 0 ? rest : true })).getVideoTracks()[0]);
+    await this.replaceMainTrack('video', track ?? (await this.devices.open({ video: Object.keys(rest).length > 0 ? rest : true })).getVideoTracks()[0]);
   }
 
   /** Sends another microphone's audio on the main stream, without renegotiating. */
   async updateMicrophone(constraints: MediaTrackConstraints & { track?: MediaStreamTrack } = {}): Promise<void> {
     const { track, ...rest } = constraints;
-    await this.replaceMainTrack('audio', track ?? (await userMedia({ audio: Object.keys(rest).length > 0 ? rest : true })).getAudioTracks()[0]);
+    await this.replaceMainTrack('audio', track ?? (await this.devices.open({ audio: Object.keys(rest).length > 0 ? rest : true })).getAudioTracks()[0]);
   }
 
   /** Plays remote audio on another output device (media elements under `rootElement`). */
@@ -716,13 +745,45 @@ export class Room extends TypedEmitter<RoomEvents> {
     return [...this.published.values()].find((s) => !this.sources.has(s.tag));
   }
 
-  /** Mutes (or unmutes) this client's own tracks of `kind`, screen shares aside, without a call. */
-  private setLocalTracksEnabled(kind: TrackKind, enabled: boolean): void {
-    for (const stream of this.published.values()) {
+  /**
+   * Mutes (or unmutes) this client's own tracks of `kind`, screen shares aside, without a call.
+   * A device the SDK opened is stopped while muted (`stopCameraWhileMuted` /
+   * `stopMicrophoneWhileMuted`) and opened again on unmute, sent with `replaceTrack`.
+   */
+  private async setLocalTracksEnabled(kind: TrackKind, enabled: boolean): Promise<void> {
+    for (const stream of [...this.published.values()]) {
       if (isScreenTag(stream.tag)) continue;
-      const track = stream.track(kind);
-      if (track) track.mediaStreamTrack.enabled = enabled;
+      const local = stream.track(kind);
+      if (!local) continue;
+      // With an input gain the sender carries the gain's output; the device feeds the gain.
+      const gained = kind === 'audio' && this.inputGain !== null && stream === this.mainStream();
+      const device = gained && this.inputGain ? this.inputGain.source : local.mediaStreamTrack;
+      local.mediaStreamTrack.enabled = enabled;
+      if (!enabled) {
+        if (this.devices.stopsWhileMuted(device) && device.readyState !== 'ended') {
+          device.stop();
+          this.log.debug(`stopped the ${kind} device of ${stream.tag} while muted`);
+        }
+        continue;
+      }
+      if (!this.devices.canReopen(device)) continue;
+      const fresh = await this.devices.reopen(device);
+      if (this.finished_ || this.published.get(stream.tag) !== stream) {
+        fresh.stop();
+        continue;
+      }
+      if (gained) await this.replaceMainTrack('audio', fresh);
+      else await stream.replaceTrack(fresh);
+      this.stage?.refresh();
+      this.log.debug(`reopened the ${kind} device of ${stream.tag} (${fresh.label})`);
     }
+  }
+
+  /** Logs a background failure and emits it as `error`. */
+  private reportError(error: unknown): void {
+    const err = error instanceof Error ? error : new Error(String(error));
+    this.log.error(err.message);
+    this.emit('error', err);
   }
 
   private async replaceMainTrack(kind: TrackKind, track: MediaStreamTrack | undefined): Promise<void> {
@@ -767,6 +828,13 @@ export class Room extends TypedEmitter<RoomEvents> {
     }
   }
 
+  /** @internal The stage made a remote audio element: it plays at this client's output volume, on its speaker. */
+  applyAudioOutput(element: HTMLMediaElement): void {
+    element.volume = Math.min(1, this.audioLevels.outputGain);
+    const sink = element as HTMLMediaElement & { setSinkId?: (id: string) => Promise<void> };
+    if (this.speakerId_ !== null && sink.setSinkId) void sink.setSinkId(this.speakerId_).catch((error: unknown) => this.reportError(error));
+  }
+
   private mediaElements(): HTMLMediaElement[] {
     return this.rootElement ? [...this.rootElement.querySelectorAll<HTMLMediaElement>('audio, video')] : [];
   }
@@ -805,7 +873,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       this.inputGain = { node, context, source: track.mediaStreamTrack };
       await main.replaceTrack(processed, { keepOld: true });
     } catch (error) {
-      this.emit('error', error instanceof Error ? error : new Error(String(error)));
+      this.reportError(error);
     }
   }
 
@@ -835,7 +903,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   private startRefreshing(url: string, token: string, refreshToken: string, fetchImpl: typeof fetch | undefined): void {
     const doFetch = fetchImpl ?? globalThis.fetch?.bind(globalThis);
     if (!doFetch) {
-      this.emit('error', new ConnectionError(ConnectionErrorReason.Unsupported, 'no fetch: pass { fetch } to join() to refresh tokens'));
+      this.reportError(new ConnectionError(ConnectionErrorReason.Unsupported, 'no fetch: pass { fetch } to join() to refresh tokens'));
       return;
     }
     this.refresher = new TokenRefresher({
@@ -844,7 +912,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       fetch: doFetch,
       apply: (fresh) => this.applyToken(fresh),
       onRefreshed: (event) => this.emit('token.refreshed', event),
-      onError: (error) => this.emit('error', error),
+      onError: (error) => this.reportError(error),
     });
     this.refresher.schedule(token);
   }
@@ -922,8 +990,10 @@ export class Room extends TypedEmitter<RoomEvents> {
       this.emit('room.updated', event);
     });
     s.on('member.media', (event) => {
-      this.setLocalTracksEnabled(event.kind, !event.muted);
-      this.emit('local.media', event);
+      this.log.info(`${event.cause === 'deaf' ? (event.muted ? 'made deaf' : 'undeafened') : event.muted ? 'muted' : 'unmuted'} (${event.kind}) by ${event.by ?? 'the room'}`);
+      void this.setLocalTracksEnabled(event.kind, !event.muted)
+        .catch((error: unknown) => this.reportError(error))
+        .then(() => this.emit('local.media', event));
     });
     s.on('chat.message', (event) => this.emit('chat.message', event));
     s.on('layout.changed', (event) => this.emit('layout.changed', event));
@@ -988,9 +1058,12 @@ export class Room extends TypedEmitter<RoomEvents> {
   /** Restarts ICE on `pc` when its media path breaks (see ice-watchdog.ts). */
   private watchMedia(pc: RTCPeerConnection, which: { tag?: string; subscriptionId?: string }, restart: () => Promise<void>): void {
     const stop = watchIce(pc, restart, {
-      onRestarted: () => this.emit('ice.restarted', which),
+      onRestarted: () => {
+        this.log.warn(`ICE restarted (${which.tag !== undefined ? `stream ${which.tag}` : `subscription ${which.subscriptionId ?? ''}`})`);
+        this.emit('ice.restarted', which);
+      },
       onError: (error) => {
-        if (!this.finished_) this.emit('error', error);
+        if (!this.finished_) this.reportError(error);
       },
     });
     this.iceWatchdogs.add(stop);
@@ -1027,6 +1100,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   private finish(reason: FinishReason): void {
     if (this.finished_) return;
     this.finished_ = reason;
+    this.log.info(`left the room (${reason})`);
     this.refresher?.close();
     for (const stop of this.iceWatchdogs) stop();
     this.iceWatchdogs.clear();

@@ -19,6 +19,7 @@ import {
 } from '@atrium/protocol';
 import { ConnectionError, ConnectionErrorReason, RequestError } from './errors.js';
 import type { WebSocketConstructor } from './environment.js';
+import { Logger } from './logger.js';
 import { nextRetryDelayMs } from './reconnect-policy.js';
 
 /** `connected`: requests go out at once; `reconnecting`: the socket dropped and a resume is under way; `disconnected`: for good. */
@@ -45,6 +46,7 @@ export interface ResumeOptions {
 }
 
 interface Pending {
+  method: string;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
   timer: ReturnType<typeof setTimeout>;
@@ -56,6 +58,8 @@ interface Queued {
 }
 
 const REQUEST_TIMEOUT_MS = 20_000;
+/** Requests whose params carry secrets (tokens): their params are never logged. */
+const SECRET_PARAMS = new Set<string>(['join', 'resume', 'token.refresh']);
 /** Close codes after which resuming makes no sense (see the server's `SignalCloseCode`). */
 const FINAL_CLOSE_CODES = new Set([4001, 4002, 4003, 4004]);
 /** Close code of our own `connection-lost` close event. */
@@ -72,9 +76,11 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
   private state_: ConnectionState = 'connected';
   private resumeOptions: ResumeOptions | null = null;
   private lastSeq = 0;
+  private readonly log: Logger;
 
-  private constructor(socket: WebSocket, url: string, WebSocketImpl: WebSocketConstructor) {
+  private constructor(socket: WebSocket, url: string, WebSocketImpl: WebSocketConstructor, log: Logger) {
     super();
+    this.log = log;
     this.url = url;
     this.WebSocketImpl = WebSocketImpl;
     this.socket = socket;
@@ -82,11 +88,12 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
   }
 
   /** Opens the socket at `<baseUrl>/api/v1/signal`. */
-  static async connect(baseUrl: string, WebSocketImpl: WebSocketConstructor, path: string): Promise<SignalClient> {
+  static async connect(baseUrl: string, WebSocketImpl: WebSocketConstructor, path: string, log = new Logger()): Promise<SignalClient> {
     const url = new URL(path, baseUrl);
     url.protocol = url.protocol === 'https:' || url.protocol === 'wss:' ? 'wss:' : 'ws:';
+    log.debug(`connecting to ${url.toString()}`);
     const socket = await openSocket(url.toString(), WebSocketImpl);
-    return new SignalClient(socket, url.toString(), WebSocketImpl);
+    return new SignalClient(socket, url.toString(), WebSocketImpl, log);
   }
 
   get closed(): boolean {
@@ -108,13 +115,15 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
     }
     const id = this.nextId++;
     const text = JSON.stringify({ jsonrpc: '2.0', id, method, params });
+    if (SECRET_PARAMS.has(method)) this.log.debug(`request ${method} #${id}`);
+    else this.log.debug(`request ${method} #${id}`, params);
     return new Promise<SignalResult<M>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         this.queue = this.queue.filter((q) => q.id !== id);
         reject(new RequestError('TIMEOUT', `${method} got no answer in ${REQUEST_TIMEOUT_MS} ms`));
       }, REQUEST_TIMEOUT_MS);
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer });
+      this.pending.set(id, { method, resolve: resolve as (value: unknown) => void, reject, timer });
       if (this.state_ === 'reconnecting' && method !== 'resume') this.queue.push({ id, text });
       else this.socket.send(text);
     });
@@ -150,8 +159,10 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
       clearTimeout(pending.timer);
       if ('error' in response.data) {
         const { error } = response.data;
+        this.log.debug(`${pending.method} #${response.data.id} failed: ${error.data?.code ?? 'INTERNAL'} ${error.message}`);
         pending.reject(new RequestError(error.data?.code ?? 'INTERNAL', error.message, error.data?.details));
       } else {
+        this.log.trace(`${pending.method} #${response.data.id} answered`, response.data.result);
         pending.resolve(response.data.result);
       }
       return;
@@ -163,7 +174,11 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
     if (!Object.hasOwn(signalNotifications, method)) return;
     const schema = signalNotifications[method as SignalNotification];
     const params = schema.safeParse(notification.data.params);
-    if (!params.success) return;
+    if (!params.success) {
+      this.log.warn(`ignored a malformed ${method} notification`);
+      return;
+    }
+    this.log.debug(`notification ${method}`, params.data);
     (this.emit as (event: string, ...args: unknown[]) => void)(method, params.data);
   }
 
@@ -181,6 +196,7 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
 
   private async reconnect(options: ResumeOptions): Promise<void> {
     this.state_ = 'reconnecting';
+    this.log.warn(`signaling dropped; resuming for up to ${options.graceMs} ms`);
     this.emit('reconnecting');
     const deadline = Date.now() + options.graceMs;
     for (let attempt = 0; this.state_ === 'reconnecting'; attempt++) {
@@ -211,6 +227,7 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
         options.resumeToken = result.resume.token;
         this.state_ = 'connected';
         for (const queued of this.queue.splice(0)) socket.send(queued.text);
+        this.log.info(`signaling resumed after ${attempt + 1} attempt(s)`);
         this.emit('reconnected', result);
         return;
       } catch (error) {
@@ -219,6 +236,7 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
       }
     }
     if (this.state_ !== 'reconnecting') return;
+    this.log.error('signaling could not be resumed: connection lost');
     this.socket.close(1000, 'connection lost');
     this.finalClose(CONNECTION_LOST_CODE, 'connection-lost');
   }
@@ -246,6 +264,7 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
   private finalClose(code: number, reason: string): void {
     if (this.state_ === 'disconnected') return;
     this.state_ = 'disconnected';
+    this.log.debug(`signaling closed (${code} ${reason})`);
     this.rejectPending(new ConnectionError(ConnectionErrorReason.Closed, 'the signaling connection closed'));
     this.emit('close', code, reason);
   }

@@ -375,6 +375,12 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
       });
     }
     this.memberChanged(endpoint, before);
+    if (kind === 'audio' && muted) this.audioSilenced(endpoint);
+  }
+
+  /** Blocked audio reaches no level monitor: the member stops talking now (`member.talking`), not after the monitors' silence timeout. */
+  private audioSilenced(endpoint: Endpoint): void {
+    this.talking.silence(endpoint.id);
   }
 
   /**
@@ -403,6 +409,7 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
       });
     }
     this.memberChanged(endpoint, before);
+    if (deaf) this.audioSilenced(endpoint);
   }
 
   /** Input/output volume (-50..50) or input sensitivity (0..100), applied by the target's SDK. */

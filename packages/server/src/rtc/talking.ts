@@ -56,6 +56,18 @@ export class SessionTalking {
     if (this.speaker === endpointId) this.speaker = chooseActiveSpeaker(this.candidates(), undefined);
   }
 
+  /**
+   * The member's audio was muted (the SFU blocks it, so its monitors read nothing more): it stops
+   * talking now rather than after the monitors' silence timeout.
+   */
+  silence(endpointId: string): void {
+    for (const watched of this.watched.values()) {
+      if (watched.endpointId === endpointId) watched.monitor.reset();
+    }
+    // A member that was not talking still loses the floor's level (the monitors emit nothing then).
+    this.update(endpointId);
+  }
+
   /** The member's `input_sensitivity` changed: its threshold follows. */
   setSensitivity(endpointId: string, sensitivity: number): void {
     for (const watched of this.watched.values()) {
