@@ -24,6 +24,7 @@ import {
 } from './room-state.js';
 import { videoPositionSchema, videoPositionsSchema } from './layouts/types.js';
 import { recordingSchema } from './recordings.js';
+import { playbackEventSchema, playbackSchema } from './playbacks.js';
 
 export const SIGNAL_PATH = '/api/v1/signal';
 
@@ -138,9 +139,20 @@ function roomSessionMethods() {
         positions: videoPositionsSchema.optional(),
         layout: layoutNameSchema.optional(),
       }),
-      result: egressEntity,
+      result: playbackSchema,
     },
-    'playback.list': { params: optionalEmpty, result: z.object({ playbacks: z.array(egressEntity) }) },
+    'playback.list': { params: optionalEmpty, result: z.object({ playbacks: z.array(playbackSchema) }) },
+    'playback.stop': { params: z.object({ playbackId: z.string().min(1).max(64) }), result: playbackSchema },
+    /** Stops ffmpeg, keeping the position. */
+    'playback.pause': { params: z.object({ playbackId: z.string().min(1).max(64) }), result: playbackSchema },
+    /** Restarts ffmpeg at the kept position. */
+    'playback.resume': { params: z.object({ playbackId: z.string().min(1).max(64) }), result: playbackSchema },
+    /** Moves to `position` ms (needs `room.playback_seek`). */
+    'playback.seek': {
+      params: z.object({ playbackId: z.string().min(1).max(64), position: z.number().int().min(0) }),
+      result: playbackSchema,
+    },
+    'playback.setVolume': { params: z.object({ playbackId: z.string().min(1).max(64), volume: volumeSchema }), result: playbackSchema },
   } as const;
 }
 
@@ -309,6 +321,10 @@ export const signalNotifications = {
   'recording.started': recordingEventSchema,
   'recording.updated': recordingEventSchema,
   'recording.ended': recordingEventSchema,
+  /** A playback of this room session started, changed (paused, resumed, seeked, volume) or ended. */
+  'playback.started': playbackEventSchema,
+  'playback.updated': playbackEventSchema,
+  'playback.ended': playbackEventSchema,
   'room.updated': roomUpdatedEventSchema,
   /** To one member only: another member (or the room) muted or unmuted its microphone or camera. */
   'member.media': memberMediaEventSchema,
