@@ -31,6 +31,8 @@ export const ErrorCode = {
   /** `play` refused: the URL's scheme, file or host is not allowed by the operator's playback settings. */
   PLAYBACK_URL_REFUSED: 'PLAYBACK_URL_REFUSED',
   PLAYBACK_NOT_FOUND: 'PLAYBACK_NOT_FOUND',
+  /** The playback URL was allowed but could not be read as media (unreachable, not found, no audio or video). */
+  PLAYBACK_FAILED: 'PLAYBACK_FAILED',
   /** The playback has ended (completed); it cannot be paused, resumed or changed. */
   PLAYBACK_ENDED: 'PLAYBACK_ENDED',
   WEBHOOK_EVENT_NOT_FOUND: 'WEBHOOK_EVENT_NOT_FOUND',
@@ -81,6 +83,7 @@ export const errorStatus: Record<ErrorCode, number> = {
   RECORDING_FAILED: 503,
   PLAYBACK_URL_REFUSED: 403,
   PLAYBACK_NOT_FOUND: 404,
+  PLAYBACK_FAILED: 502,
   PLAYBACK_ENDED: 409,
   WEBHOOK_EVENT_NOT_FOUND: 404,
   DELIVERY_NOT_FOUND: 404,

@@ -97,6 +97,7 @@ export type {
   MemberTalkingEvent,
   MemberUpdatedEvent,
   Meta,
+  Playback,
   RoomJoinedEvent,
   RoomState,
   RoomUpdatedEvent,
@@ -106,6 +107,7 @@ export { RemoteEndpoint, RemoteTrack, type RemoteTrackEvents } from './remote-en
 export { Subscription, type SubscriptionEvents } from './subscription.js';
 export { LocalStream, LocalTrack } from './local-stream.js';
 export { RoomRecording, type RecordingControl } from './room-recording.js';
+export { RoomSessionPlayback, type PlaybackControl } from './room-playback.js';
 export { ConnectionError, ConnectionErrorReason, RequestError } from './errors.js';
 export type { ConnectionState } from './signal-client.js';
 export type { WebRtcImplementation, WebSocketConstructor } from './environment.js';

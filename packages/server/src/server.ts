@@ -20,6 +20,7 @@ import { ApiKeyManager } from './service/api-key-manager.js';
 import { AccessTokenManager } from './service/access-token-manager.js';
 import { SessionManager } from './service/session-manager.js';
 import { RecordingManager } from './service/recording-manager.js';
+import { PlaybackManager } from './service/playback-manager.js';
 import { registerRecordingRoutes } from './api/recordings.js';
 import { errorHandler } from './api/errors.js';
 import { requireApiKey } from './api/auth-hook.js';
@@ -57,6 +58,8 @@ export interface AtriumServer {
   sessionManager: SessionManager;
   /** Recordings: start/stop/pause, files, crash recovery. */
   recordings: RecordingManager;
+  /** Playbacks: URLs played into room sessions as virtual endpoints. */
+  playbacks: PlaybackManager;
   /** Delivers the webhook outbox (started by createServer). */
   webhooks: WebhookDispatcher;
   /** Every route the app registered (HEAD twins of GETs left out); the OpenAPI test checks the catalog against it. */
@@ -100,6 +103,14 @@ export async function createServer(config: Config, options: { log?: Logger } = {
       if (live?.id === recording.sessionId) live.announce(event, { room_session_id: live.id, room_id: live.roomId, recording });
     });
   }
+  const playbacks = new PlaybackManager({ config: config.playback, log: log.child({ module: 'playbacks' }) });
+  // The SDK's playback.* events: every endpoint of the session hears of each change.
+  for (const event of ['playback.started', 'playback.updated', 'playback.ended'] as const) {
+    playbacks.on(event, (playback) => {
+      const live = sessions.get(playback.roomId);
+      if (live?.id === playback.sessionId) live.announce(event, { room_session_id: live.id, room_id: live.roomId, playback });
+    });
+  }
   await recordings.recoverAfterCrash();
   await sessionManager.recoverAfterCrash();
 
@@ -140,7 +151,7 @@ export async function createServer(config: Config, options: { log?: Logger } = {
   await registerAccessTokenRefreshRoute(app, accessTokens);
   // The OpenAPI document and the docs page need no credentials either.
   await registerOpenApi(app);
-  await registerSignaling(app, { sessions: sessionManager, recordings, tokens, log: log.child({ module: 'signaling' }), heartbeatMs: config.signalHeartbeatMs, reconnectGraceMs: config.reconnectGraceMs });
+  await registerSignaling(app, { sessions: sessionManager, recordings, playbacks, tokens, log: log.child({ module: 'signaling' }), heartbeatMs: config.signalHeartbeatMs, reconnectGraceMs: config.reconnectGraceMs });
   if (config.demo) await registerDemo(app, { rooms, accessTokens, apiKey: credentials.apiKey }, DEMO_DIST_DIR);
 
   // Events left in the outbox by a previous run (or a crash) go out now.
@@ -159,6 +170,7 @@ export async function createServer(config: Config, options: { log?: Logger } = {
     accessTokens,
     sessionManager,
     recordings,
+    playbacks,
     webhooks,
     routes,
     log,
@@ -172,6 +184,7 @@ export async function createServer(config: Config, options: { log?: Logger } = {
     close() {
       closing ??= (async () => {
         await recordings.close();
+        playbacks.close();
         sessions.endAll('server-shutdown');
         sfu.close();
         await sessionManager.flush();

@@ -13,10 +13,12 @@ import {
 } from '@atrium/protocol';
 import type { RoomSession } from '../rtc/room-session.js';
 import type { RecordingManager } from '../service/recording-manager.js';
+import type { PlaybackManager } from '../service/playback-manager.js';
 
 export interface CallContext {
   session: RoomSession;
   recordings: RecordingManager;
+  playbacks: PlaybackManager;
   /** The caller's endpoint id. */
   self: string;
   permissions: readonly Permission[];
@@ -66,6 +68,11 @@ export const roomSessionCallNames = new Set<SignalMethod>([
   'rtmp.list',
   'playback.start',
   'playback.list',
+  'playback.stop',
+  'playback.pause',
+  'playback.resume',
+  'playback.seek',
+  'playback.setVolume',
 ]);
 
 /** Applies one room-session call (already validated and permission-checked). */
@@ -185,10 +192,16 @@ function handle(method: SignalMethod, raw: unknown, ctx: CallContext): unknown {
     case 'recording.pause':
     case 'recording.resume':
       return recordingCall(method, raw, ctx);
-    case 'rtmp.start':
-    case 'rtmp.list':
     case 'playback.start':
     case 'playback.list':
+    case 'playback.stop':
+    case 'playback.pause':
+    case 'playback.resume':
+    case 'playback.seek':
+    case 'playback.setVolume':
+      return playbackCall(method, raw, ctx);
+    case 'rtmp.start':
+    case 'rtmp.list':
       throw new AtriumError(ErrorCode.NOT_IMPLEMENTED, `${method} is not available yet (egress is not wired into room sessions)`);
     default:
       throw new AtriumError(ErrorCode.METHOD_NOT_ALLOWED, `unknown method "${method}"`);
@@ -206,4 +219,23 @@ async function recordingCall(method: SignalMethod, raw: unknown, { session, reco
   }
   if (method === 'recording.stop') return recordings.stop(recordingId);
   return recordings.setPaused(recordingId, method === 'recording.pause');
+}
+
+/** The SDK's playback calls: playbacks of the caller's own room session only. */
+async function playbackCall(method: SignalMethod, raw: unknown, { session, self, playbacks }: CallContext): Promise<unknown> {
+  if (method === 'playback.start') return playbacks.start(session, self, raw as Params<'playback.start'>);
+  if (method === 'playback.list') return { playbacks: playbacks.list(session.id) };
+  const { playbackId } = raw as Params<'playback.stop'>;
+  switch (method) {
+    case 'playback.pause':
+      return playbacks.pause(session.id, playbackId);
+    case 'playback.resume':
+      return playbacks.resume(session.id, playbackId);
+    case 'playback.seek':
+      return playbacks.seek(session.id, playbackId, (raw as Params<'playback.seek'>).position);
+    case 'playback.setVolume':
+      return playbacks.setVolume(session.id, playbackId, (raw as Params<'playback.setVolume'>).volume);
+    default:
+      return playbacks.stop(session.id, playbackId);
+  }
 }

@@ -28,6 +28,7 @@ import type { Endpoint } from '../rtc/endpoint.js';
 import type { RoomSession } from '../rtc/room-session.js';
 import type { SessionManager } from '../service/session-manager.js';
 import type { RecordingManager } from '../service/recording-manager.js';
+import type { PlaybackManager } from '../service/playback-manager.js';
 import type { AccessTokens } from '../auth/access-tokens.js';
 import { EndpointLink, type LinkSocket } from './endpoint-link.js';
 import { checkPermissions, requiredPermissions } from './permission-check.js';
@@ -51,6 +52,8 @@ export interface SignalConnectionDeps {
   sessions: SessionManager;
   /** Recordings started, listed and stopped from the SDK (`recording.*`). */
   recordings: RecordingManager;
+  /** Playbacks started, listed and controlled from the SDK (`playback.*`). */
+  playbacks: PlaybackManager;
   tokens: AccessTokens;
   log: Logger;
   /** How long a dropped endpoint may be resumed, in ms. */
@@ -61,6 +64,7 @@ export class SignalConnection implements LinkSocket {
   private readonly socket: WebSocket;
   private readonly sessions: SessionManager;
   private readonly recordings: RecordingManager;
+  private readonly playbacks: PlaybackManager;
   private readonly log: Logger;
   /** The endpoint this socket carries, once joined or resumed. */
   private link: EndpointLink | undefined;
@@ -77,6 +81,7 @@ export class SignalConnection implements LinkSocket {
     this.tokens = deps.tokens;
     this.sessions = deps.sessions;
     this.recordings = deps.recordings;
+    this.playbacks = deps.playbacks;
     this.log = deps.log;
     this.graceMs = deps.reconnectGraceMs;
     this.joinTimer = setTimeout(() => {
@@ -178,6 +183,7 @@ export class SignalConnection implements LinkSocket {
         self,
         permissions,
         recordings: this.recordings,
+        playbacks: this.playbacks,
         afterReply: (action) => afterReply.push(action),
       });
     }

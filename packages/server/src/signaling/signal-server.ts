@@ -9,12 +9,14 @@ import type { WebSocket } from 'ws';
 import { MAX_SIGNAL_MESSAGE_BYTES, SIGNAL_PATH } from '@atrium/protocol';
 import type { SessionManager } from '../service/session-manager.js';
 import type { RecordingManager } from '../service/recording-manager.js';
+import type { PlaybackManager } from '../service/playback-manager.js';
 import type { AccessTokens } from '../auth/access-tokens.js';
 import { SignalConnection } from './signal-connection.js';
 
 export interface SignalServerOptions {
   sessions: SessionManager;
   recordings: RecordingManager;
+  playbacks: PlaybackManager;
   /** Verifies the access tokens of `token.refresh`. */
   tokens: AccessTokens;
   log: Logger;
@@ -53,6 +55,7 @@ export async function registerSignaling(app: FastifyInstance, options: SignalSer
     new SignalConnection(socket, {
       sessions: options.sessions,
       recordings: options.recordings,
+      playbacks: options.playbacks,
       tokens: options.tokens,
       log: options.log,
       reconnectGraceMs: options.reconnectGraceMs ?? 20_000,
