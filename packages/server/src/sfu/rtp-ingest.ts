@@ -121,7 +121,8 @@ export class RtpIngest extends TypedEmitter<RtpIngestEvents> {
     const ingest = new RtpIngest();
     try {
       for (const kind of kinds) {
-        const source = new IngestTrackSource(kind, randomInt(1, 0xffffffff), () => ingest.emit('media', kind));
+        // Below 2^31: ffmpeg's `-ssrc` is a signed 32-bit option.
+        const source = new IngestTrackSource(kind, randomInt(1, 0x7fffffff), () => ingest.emit('media', kind));
         const socket = dgram.createSocket('udp4');
         ingest.sockets.set(kind, socket);
         ingest.sources.set(kind, source);
