@@ -101,7 +101,8 @@ export class PlaybackManager extends TypedEmitter<PlaybackManagerEvents> {
       session.leave(id, 'left');
       throw error;
     }
-    const startAt = probed.durationMs !== null ? Math.min(params.currentTimecode ?? 0, probed.durationMs) : 0;
+    const requested = params.currentTimecode ?? 0;
+    const startAt = probed.durationMs !== null ? Math.min(requested, probed.durationMs) : requested;
     const live: LivePlayback = {
       id,
       session,
