@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
-import type { MemberJoinedEvent, MemberLeftEvent } from '@atrium/protocol';
+import type { LayoutChangedEvent, MemberJoinedEvent, MemberLeftEvent } from '@atrium/protocol';
 import { join, RequestError, type Room, type RoomSessionPlayback } from '../packages/sdk/src/index.js';
 import { cpuSeconds } from './helpers/ffprobe.js';
 import { startTestServer, waitFor, type TestServer } from './helpers/server.js';
@@ -172,9 +172,16 @@ test('the end of the media ends the playback (finished); a dead ffmpeg ends it f
   const events = playbackEvents(alice);
   const members = memberEvents(alice);
   try {
-    // From 3 s of a 6 s clip: about 3 s of media.
-    const finishing = await alice.play({ url: shortClip, currentTimecode: 3000 });
+    // From 3 s of a 6 s clip: about 3 s of media; the layout and the playback's position set at once.
+    const layouts: LayoutChangedEvent[] = [];
+    alice.on('layout.changed', (event) => layouts.push(event));
+    const finishing = await alice.play({ url: shortClip, currentTimecode: 3000, layout: '2x2', positions: { self: 'standard-1' } });
     assert.equal(finishing.position, 3000);
+    assert.equal((await alice.getMembers()).members.find((m) => m.id === finishing.memberId)?.position, 'standard-1');
+    const layer = await waitFor('the playback in the layout', () =>
+      layouts.find((e) => e.layout.name === '2x2')?.layout.layers.find((l) => l.memberId === finishing.memberId && l.streamTag === 'playback'));
+    assert.equal(layer.playingFile, true);
+    assert.equal(layer.reservation, 'standard-1');
     await waitFor('playback.ended finished', () => events.some((e) => e.event === 'playback.ended' && e.endReason === 'finished'), 30_000);
     assert.equal(finishing.state, 'completed');
     assert.ok(finishing.position >= 3000, `ended at ${finishing.position} ms`);
