@@ -3,7 +3,8 @@
  * the room that publishes the URL's media (stream `playback`, VP8 + Opus from ffmpeg over an RTP
  * ingest); a Node endpoint subscribes and decodes it like any publisher. Pause stops the frames,
  * resume brings them back, seek moves the position, stop makes the member leave; the end of the
- * media ends the playback (`finished`), a dead ffmpeg ends it `failed`. URLs the operator has not
+ * media ends the playback (`finished`), a dead ffmpeg ends it `failed`, the last real endpoint
+ * leaving ends it (`session-ended`). URLs the operator has not
  * allowed are refused (PLAYBACK_URL_REFUSED), and so is a caller without `room.playback`.
  */
 import assert from 'node:assert/strict';
@@ -166,7 +167,7 @@ test('play a file: a virtual member others subscribe to; pause, resume, seek, st
   await waitFor('ingest publisher and subscriptions closed', () => t.server.sfu.stats().publishers === 0 && t.server.sfu.stats().subscribers === 0, 5000);
 });
 
-test('the end of the media ends the playback (finished); a dead ffmpeg ends it failed, with its reason', async () => {
+test('the end of the media ends the playback (finished); a dead ffmpeg ends it failed, with its reason; so does an empty room', async () => {
   const created = await t.createRoom();
   const alice = await enter(t, created.id, 'alice', { name: 'Alice', permissions: ['room.playback'] });
   const events = playbackEvents(alice);
@@ -194,6 +195,16 @@ test('the end of the media ends the playback (finished); a dead ffmpeg ends it f
     assert.equal(failing.endReason, 'failed');
     assert.match(failing.playback.error ?? '', /SIGKILL/);
     await waitFor('member.left', () => members.left.some((e) => e.member.id === failing.memberId));
+
+    // The last real endpoint leaves: the playback ends with the room (it would keep it alive otherwise).
+    const orphan = await alice.play({ url: `file://${longClip}` });
+    await waitFor('ffmpeg runs', () => t.server.playbacks.pids(orphan.id)[0]);
+    const sessionId = alice.sessionId;
+    await alice.leave();
+    const ended = await waitFor('the playback ends', () => t.server.playbacks.list(sessionId).find((p) => p.id === orphan.id && p.state === 'completed'));
+    assert.equal(ended.endReason, 'session-ended');
+    assert.deepEqual(t.server.playbacks.pids(orphan.id), []);
+    await waitFor('its stream is closed', () => t.server.sfu.stats().publishers === 0, 5000);
   } finally {
     await alice.leave();
   }
