@@ -374,14 +374,14 @@ describe('room session state and events (Node SDK)', () => {
     }
   });
 
-  test('streaming and playback calls fail with NOT_IMPLEMENTED (recording works: recording-sdk.test.ts); properties and destroy', async () => {
+  test('streaming calls fail with NOT_IMPLEMENTED (recording and playback work: recording-sdk.test.ts, playback.test.ts); properties and destroy', async () => {
     const created = await t.createRoom();
     const mod = await enter(created.id, 'mod', { moderator: true });
     const notImplemented = (e: { code?: string }) => e.code === 'NOT_IMPLEMENTED';
     await assert.rejects(mod.startStream({ url: 'rtmp://127.0.0.1/live' }), notImplemented);
     await assert.rejects(mod.getStreams(), notImplemented);
-    await assert.rejects(mod.play({ url: 'https://example.com/v.mp4' }), notImplemented);
-    await assert.rejects(mod.getPlaybacks(), notImplemented);
+    await assert.rejects(mod.play({ url: 'ftp://example.com/v.mp4' }), (e: { code?: string }) => e.code === 'PLAYBACK_URL_REFUSED');
+    assert.deepEqual(await mod.getPlaybacks(), { playbacks: [] });
 
     assert.equal(mod.active, true);
     assert.equal(mod.memberId, 'mod');

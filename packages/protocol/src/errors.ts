@@ -34,6 +34,13 @@ export const ErrorCode = {
   LIVESTREAM_ACTIVE: 'LIVESTREAM_ACTIVE',
   /** The live composite or its output could not start (ffmpeg missing, the RTMP server refused). */
   LIVESTREAM_FAILED: 'LIVESTREAM_FAILED',
+  /** `play` refused: the URL's scheme, file or host is not allowed by the operator's playback settings. */
+  PLAYBACK_URL_REFUSED: 'PLAYBACK_URL_REFUSED',
+  PLAYBACK_NOT_FOUND: 'PLAYBACK_NOT_FOUND',
+  /** The playback URL was allowed but could not be read as media (unreachable, not found, no audio or video). */
+  PLAYBACK_FAILED: 'PLAYBACK_FAILED',
+  /** The playback has ended (completed); it cannot be paused, resumed or changed. */
+  PLAYBACK_ENDED: 'PLAYBACK_ENDED',
   WEBHOOK_EVENT_NOT_FOUND: 'WEBHOOK_EVENT_NOT_FOUND',
   DELIVERY_NOT_FOUND: 'DELIVERY_NOT_FOUND',
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
@@ -83,6 +90,10 @@ export const errorStatus: Record<ErrorCode, number> = {
   LIVESTREAM_NOT_FOUND: 404,
   LIVESTREAM_ACTIVE: 409,
   LIVESTREAM_FAILED: 502,
+  PLAYBACK_URL_REFUSED: 403,
+  PLAYBACK_NOT_FOUND: 404,
+  PLAYBACK_FAILED: 502,
+  PLAYBACK_ENDED: 409,
   WEBHOOK_EVENT_NOT_FOUND: 404,
   DELIVERY_NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,

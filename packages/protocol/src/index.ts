@@ -14,3 +14,4 @@ export * from './webhooks.js';
 export * from './layouts/index.js';
 export * from './recordings.js';
 export * from './live-streams.js';
+export * from './playbacks.js';

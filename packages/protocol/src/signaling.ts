@@ -25,6 +25,7 @@ import {
 import { videoPositionSchema, videoPositionsSchema } from './layouts/types.js';
 import { liveStreamSchema, rtmpUrlSchema } from './live-streams.js';
 import { recordingSchema } from './recordings.js';
+import { playbackEventSchema, playbackSchema } from './playbacks.js';
 
 export const SIGNAL_PATH = '/api/v1/signal';
 
@@ -144,9 +145,20 @@ function roomSessionMethods() {
         positions: videoPositionsSchema.optional(),
         layout: layoutNameSchema.optional(),
       }),
-      result: egressEntity,
+      result: playbackSchema,
     },
-    'playback.list': { params: optionalEmpty, result: z.object({ playbacks: z.array(egressEntity) }) },
+    'playback.list': { params: optionalEmpty, result: z.object({ playbacks: z.array(playbackSchema) }) },
+    'playback.stop': { params: z.object({ playbackId: z.string().min(1).max(64) }), result: playbackSchema },
+    /** Stops ffmpeg, keeping the position. */
+    'playback.pause': { params: z.object({ playbackId: z.string().min(1).max(64) }), result: playbackSchema },
+    /** Restarts ffmpeg at the kept position. */
+    'playback.resume': { params: z.object({ playbackId: z.string().min(1).max(64) }), result: playbackSchema },
+    /** Moves to `position` ms (needs `room.playback_seek`). */
+    'playback.seek': {
+      params: z.object({ playbackId: z.string().min(1).max(64), position: z.number().int().min(0) }),
+      result: playbackSchema,
+    },
+    'playback.setVolume': { params: z.object({ playbackId: z.string().min(1).max(64), volume: volumeSchema }), result: playbackSchema },
   } as const;
 }
 
@@ -327,6 +339,10 @@ export const signalNotifications = {
   /** An RTMP stream of this room session started (media flowing) or ended (stopped or failed). */
   'stream.started': liveStreamEventSchema,
   'stream.ended': liveStreamEventSchema,
+  /** A playback of this room session started, changed (paused, resumed, seeked, volume) or ended. */
+  'playback.started': playbackEventSchema,
+  'playback.updated': playbackEventSchema,
+  'playback.ended': playbackEventSchema,
   'room.updated': roomUpdatedEventSchema,
   /** To one member only: another member (or the room) muted or unmuted its microphone or camera. */
   'member.media': memberMediaEventSchema,

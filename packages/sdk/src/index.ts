@@ -114,6 +114,7 @@ export type {
   MemberTalkingEvent,
   MemberUpdatedEvent,
   Meta,
+  Playback,
   RoomJoinedEvent,
   RoomState,
   RoomUpdatedEvent,
@@ -124,6 +125,7 @@ export { Subscription, type SubscriptionEvents } from './subscription.js';
 export { LocalStream, LocalTrack } from './local-stream.js';
 export { RoomRecording, type RecordingControl } from './room-recording.js';
 export { RoomStream } from './room-stream.js';
+export { RoomSessionPlayback, type PlaybackControl } from './room-playback.js';
 export { ConnectionError, ConnectionErrorReason, RequestError } from './errors.js';
 export type { ConnectionState } from './signal-client.js';
 export type { WebRtcImplementation, WebSocketConstructor } from './environment.js';

@@ -20,6 +20,7 @@ import type {
 import type { RemoteEndpoint, RemoteTrack } from './remote-endpoint.js';
 import type { RoomRecording } from './room-recording.js';
 import type { RoomStream } from './room-stream.js';
+import type { RoomSessionPlayback } from './room-playback.js';
 import type { TokenRefreshedEvent } from './token-refresher.js';
 
 /** What the egress calls will resolve with once wired (they reject with NOT_IMPLEMENTED until then). */
@@ -86,8 +87,11 @@ export const RoomEvent = {
   RecordingStarted: 'recording.started',
   RecordingUpdated: 'recording.updated',
   RecordingEnded: 'recording.ended',
+  /** A playback started in the room: `(playback)`; its member joins too. */
   PlaybackStarted: 'playback.started',
+  /** A playback was paused, resumed, seeked or changed volume: `(playback)`. */
   PlaybackUpdated: 'playback.updated',
+  /** A playback ended (`playback.endReason` says why): `(playback)`. */
   PlaybackEnded: 'playback.ended',
   /** An RTMP stream of the room started (egress; not the primary design's published stream). */
   StreamStarted: 'stream.started',
@@ -121,9 +125,9 @@ export type RoomEvents = {
   'recording.started': [recording: RoomRecording];
   'recording.updated': [recording: RoomRecording];
   'recording.ended': [recording: RoomRecording];
-  'playback.started': [playback: EgressEntity];
-  'playback.updated': [playback: EgressEntity];
-  'playback.ended': [playback: EgressEntity];
+  'playback.started': [playback: RoomSessionPlayback];
+  'playback.updated': [playback: RoomSessionPlayback];
+  'playback.ended': [playback: RoomSessionPlayback];
   'stream.started': [stream: RoomStream];
   'stream.ended': [stream: RoomStream];
 };

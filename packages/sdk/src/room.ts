@@ -12,6 +12,7 @@ import {
   type MemberState,
   type Meta,
   type LiveStream,
+  type Playback,
   type Recording,
   type RoomJoinedEvent,
   type RoomState,
@@ -34,6 +35,7 @@ import { Subscription } from './subscription.js';
 import { RoomStage } from './room-stage.js';
 import { RoomRecording } from './room-recording.js';
 import { RoomStream } from './room-stream.js';
+import { RoomSessionPlayback } from './room-playback.js';
 import { TokenRefresher } from './token-refresher.js';
 import { Logger, type LogLevel } from './logger.js';
 import { LocalDevices } from './local-devices.js';
@@ -645,13 +647,39 @@ export class Room extends TypedEmitter<RoomEvents> {
     return known;
   }
 
-  /** Plays a URL into the room. Not available yet: rejects with NOT_IMPLEMENTED. */
-  play(params: { url: string; volume?: number; currentTimecode?: number; positions?: VideoPositions; layout?: string }): Promise<EgressEntity> {
-    return this.call('playback.start', params as SignalParams<'playback.start'>);
+  /**
+   * Plays a URL (http, https, rtmp, rtmps, or a file the server allows) into the room as a
+   * virtual member publishing a `playback` stream; needs `room.playback`. `volume` -50..50,
+   * `currentTimecode` the start in ms, `positions` (`self` is the playback) and `layout` applied
+   * at once. Refused URLs reject with PLAYBACK_URL_REFUSED.
+   */
+  async play(params: { url: string; volume?: number; currentTimecode?: number; positions?: VideoPositions; layout?: string }): Promise<RoomSessionPlayback> {
+    return this.playbackOf(await this.call('playback.start', params as SignalParams<'playback.start'>));
   }
 
-  getPlaybacks(): Promise<{ playbacks: EgressEntity[] }> {
-    return this.call('playback.list', {});
+  /** The room session's playbacks: active ones, then those ended lately. */
+  async getPlaybacks(): Promise<{ playbacks: RoomSessionPlayback[] }> {
+    const { playbacks } = await this.call('playback.list', {});
+    return { playbacks: playbacks.map((playback) => this.playbackOf(playback)) };
+  }
+
+  private readonly playbacks = new Map<string, RoomSessionPlayback>();
+
+  /** The one `RoomSessionPlayback` of an id, brought up to date. */
+  private playbackOf(playback: Playback): RoomSessionPlayback {
+    let known = this.playbacks.get(playback.id);
+    if (!known) {
+      known = new RoomSessionPlayback(playback, {
+        stop: (playbackId) => this.call('playback.stop', { playbackId }),
+        pause: (playbackId) => this.call('playback.pause', { playbackId }),
+        resume: (playbackId) => this.call('playback.resume', { playbackId }),
+        seek: (playbackId, position) => this.call('playback.seek', { playbackId, position }),
+        setVolume: (playbackId, volume) => this.call('playback.setVolume', { playbackId, volume }),
+      });
+      this.playbacks.set(playback.id, known);
+    }
+    known.update(playback);
+    return known;
   }
 
   /**
@@ -1002,6 +1030,9 @@ export class Room extends TypedEmitter<RoomEvents> {
     }
     for (const event of ['stream.started', 'stream.ended'] as const) {
       s.on(event, ({ stream }) => this.emit(event, this.streamOf(stream)));
+    }
+    for (const event of ['playback.started', 'playback.updated', 'playback.ended'] as const) {
+      s.on(event, ({ playback }) => this.emit(event, this.playbackOf(playback)));
     }
     s.on('room.finished', ({ reason }) => this.finish(reason));
     s.on('close', (code) => this.finish(code === CONNECTION_LOST_CODE ? 'connection-lost' : 'disconnected'));

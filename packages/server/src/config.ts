@@ -37,7 +37,23 @@ export interface Config {
   recordings: { dir: string; ffmpegPath: string; ffprobePath: string };
   /** Live composites: RTMP/HLS outputs and room previews. */
   live: { dir: string; ffmpegPath: string; previewIntervalSeconds: number };
+  playback: PlaybackConfig;
 }
+
+/** Which URLs `play` may read (everything else is PLAYBACK_URL_REFUSED). */
+export interface PlaybackConfig {
+  /** Network schemes allowed (a subset of http, https, rtmp, rtmps). */
+  allowedSchemes: string[];
+  /** Files may be played only from under this directory; null refuses every file. */
+  fileDir: string | null;
+  /** Allow hosts that resolve to loopback, private, link-local or other non-public addresses. */
+  allowPrivateHosts: boolean;
+  ffmpegPath: string;
+  ffprobePath: string;
+}
+
+/** The network schemes playback can read. */
+export const PLAYBACK_SCHEMES = ['http', 'https', 'rtmp', 'rtmps'] as const;
 
 export interface WebhookConfig {
   /** Per-attempt timeout of a webhook POST. */
@@ -107,6 +123,17 @@ const envSchema = z.object({
   /** How often a room preview image is refreshed. */
   ATRIUM_PREVIEW_INTERVAL_SECONDS: z.coerce.number().min(1).max(300).default(5),
   ATRIUM_FFPROBE_PATH: z.string().min(1).default('ffprobe'),
+  /** Comma-separated network schemes `play` may read (of http, https, rtmp, rtmps). */
+  ATRIUM_PLAYBACK_ALLOWED_SCHEMES: z
+    .string()
+    .default('https,http,rtmp,rtmps')
+    .refine(
+      (v) => splitList(v).every((scheme) => (PLAYBACK_SCHEMES as readonly string[]).includes(scheme.toLowerCase())),
+      `each scheme must be one of ${PLAYBACK_SCHEMES.join(', ')}`,
+    ),
+  /** Directory whose files `play` may read (file: URLs or paths); unset refuses files. */
+  ATRIUM_PLAYBACK_FILE_DIR: z.string().min(1).optional(),
+  ATRIUM_PLAYBACK_ALLOW_PRIVATE_HOSTS: z.enum(['0', '1', 'true', 'false']).default('false'),
 });
 
 function splitList(value: string | undefined): string[] {
@@ -166,6 +193,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       dir: path.resolve(e.ATRIUM_LIVE_DIR ?? path.join(e.DATA_DIR, 'live')),
       ffmpegPath: e.ATRIUM_FFMPEG_PATH,
       previewIntervalSeconds: e.ATRIUM_PREVIEW_INTERVAL_SECONDS,
+    },
+    playback: {
+      allowedSchemes: splitList(e.ATRIUM_PLAYBACK_ALLOWED_SCHEMES).map((scheme) => scheme.toLowerCase()),
+      fileDir: e.ATRIUM_PLAYBACK_FILE_DIR ? path.resolve(e.ATRIUM_PLAYBACK_FILE_DIR) : null,
+      allowPrivateHosts: e.ATRIUM_PLAYBACK_ALLOW_PRIVATE_HOSTS === '1' || e.ATRIUM_PLAYBACK_ALLOW_PRIVATE_HOSTS === 'true',
+      ffmpegPath: e.ATRIUM_FFMPEG_PATH,
+      ffprobePath: e.ATRIUM_FFPROBE_PATH,
     },
     rtc: {
       announcedIps: splitList(e.ATRIUM_ANNOUNCED_IP),

@@ -20,6 +20,7 @@ import { ApiKeyManager } from './service/api-key-manager.js';
 import { AccessTokenManager } from './service/access-token-manager.js';
 import { SessionManager } from './service/session-manager.js';
 import { RecordingManager } from './service/recording-manager.js';
+import { PlaybackManager } from './service/playback-manager.js';
 import { registerRecordingRoutes } from './api/recordings.js';
 import { LiveManager } from './service/live-manager.js';
 import { registerLiveFileRoutes, registerLiveStreamRoutes } from './api/live-streams.js';
@@ -61,6 +62,8 @@ export interface AtriumServer {
   recordings: RecordingManager;
   /** Live composites: RTMP streams, HLS, room previews. */
   live: LiveManager;
+  /** Playbacks: URLs played into room sessions as virtual endpoints. */
+  playbacks: PlaybackManager;
   /** Delivers the webhook outbox (started by createServer). */
   webhooks: WebhookDispatcher;
   /** Every route the app registered (HEAD twins of GETs left out); the OpenAPI test checks the catalog against it. */
@@ -115,6 +118,14 @@ export async function createServer(config: Config, options: { log?: Logger } = {
       if (session?.id === stream.sessionId) session.announce(event, { room_session_id: session.id, room_id: session.roomId, stream });
     });
   }
+  const playbacks = new PlaybackManager({ config: config.playback, log: log.child({ module: 'playbacks' }) });
+  // The SDK's playback.* events: every endpoint of the session hears of each change.
+  for (const event of ['playback.started', 'playback.updated', 'playback.ended'] as const) {
+    playbacks.on(event, (playback) => {
+      const session = sessions.get(playback.roomId);
+      if (session?.id === playback.sessionId) session.announce(event, { room_session_id: session.id, room_id: session.roomId, playback });
+    });
+  }
   await recordings.recoverAfterCrash();
   await sessionManager.recoverAfterCrash();
 
@@ -158,7 +169,7 @@ export async function createServer(config: Config, options: { log?: Logger } = {
   await registerAccessTokenRefreshRoute(app, accessTokens);
   // The OpenAPI document and the docs page need no credentials either.
   await registerOpenApi(app);
-  await registerSignaling(app, { sessions: sessionManager, recordings, live, tokens, log: log.child({ module: 'signaling' }), heartbeatMs: config.signalHeartbeatMs, reconnectGraceMs: config.reconnectGraceMs });
+  await registerSignaling(app, { sessions: sessionManager, recordings, live, playbacks, tokens, log: log.child({ module: 'signaling' }), heartbeatMs: config.signalHeartbeatMs, reconnectGraceMs: config.reconnectGraceMs });
   if (config.demo) await registerDemo(app, { rooms, accessTokens, apiKey: credentials.apiKey }, DEMO_DIST_DIR);
 
   // Events left in the outbox by a previous run (or a crash) go out now.
@@ -178,6 +189,7 @@ export async function createServer(config: Config, options: { log?: Logger } = {
     sessionManager,
     recordings,
     live,
+    playbacks,
     webhooks,
     routes,
     log,
@@ -192,6 +204,7 @@ export async function createServer(config: Config, options: { log?: Logger } = {
       closing ??= (async () => {
         await recordings.close();
         await live.close();
+        playbacks.close();
         sessions.endAll('server-shutdown');
         sfu.close();
         await sessionManager.flush();

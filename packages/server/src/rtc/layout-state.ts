@@ -5,6 +5,7 @@
  */
 import {
   DEFAULT_STREAM_TAG,
+  PLAYBACK_STREAM_TAG,
   computeLayout,
   layoutNameSchema,
   type LayoutCanvas,
@@ -45,6 +46,8 @@ export function layoutMembers(input: LayoutInput['members']): LayoutMember[] {
         audioMuted: state.audio_muted,
         videoMuted: state.video_muted,
         order,
+        // A playback's virtual endpoint (service/playback-manager.ts) plays a file in its layer.
+        ...(streamTag === PLAYBACK_STREAM_TAG ? { playingFile: true } : {}),
       });
     }
   });

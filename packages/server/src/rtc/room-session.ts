@@ -30,6 +30,8 @@ import {
   type TrackKind,
 } from '@atrium/protocol';
 import type { Sfu } from '../sfu/sfu.js';
+import type { Publisher } from '../sfu/publisher.js';
+import type { RtpIngest } from '../sfu/rtp-ingest.js';
 import { SessionLayout } from './layout-state.js';
 import { SessionTalking } from './talking.js';
 import { RoomSettings, applyMetaChange, checkChatMessage, type MetaChange } from './room-settings.js';
@@ -213,7 +215,25 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
       throw new AtriumError(ErrorCode.STREAM_EXISTS, `a stream tagged "${tag}" is already published`);
     }
     const { publisher, answerSdp } = await this.sfu.publish(offerSdp);
-    // The endpoint may have left, or published the same tag, while werift negotiated.
+    return { sdp: answerSdp, stream: this.addStream(endpoint, tag, publisher) };
+  }
+
+  /**
+   * Publishes a stream fed plain RTP on loopback (a playback's ffmpeg) for `endpointId`; resolves
+   * with the ingest that tells the sender where to write. Subscribers see an ordinary stream.
+   */
+  async publishIngest(endpointId: string, tag: string, kinds: readonly TrackKind[]): Promise<{ ingest: RtpIngest; stream: StreamInfo }> {
+    const endpoint = this.requireEndpoint(endpointId);
+    if (endpoint.streams.has(tag)) {
+      throw new AtriumError(ErrorCode.STREAM_EXISTS, `a stream tagged "${tag}" is already published`);
+    }
+    const { publisher, ingest } = await this.sfu.ingest(kinds);
+    return { ingest, stream: this.addStream(endpoint, tag, publisher) };
+  }
+
+  private addStream(endpoint: Endpoint, tag: string, publisher: Publisher): StreamInfo {
+    const endpointId = endpoint.id;
+    // The endpoint may have left, or published the same tag, while the publisher was made.
     if (this.endpoints.get(endpointId) !== endpoint || endpoint.streams.has(tag)) {
       publisher.close();
       throw new AtriumError(ErrorCode.STREAM_EXISTS, `the stream "${tag}" could not be published`);
@@ -237,7 +257,7 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
     this.broadcast('stream.published', { endpointId, stream: info }, endpointId);
     this.emit('stream.published', endpoint, info);
     this.layoutStateChanged('streams');
-    return { sdp: answerSdp, stream: info };
+    return info;
   }
 
   unpublish(endpointId: string, tag: string): void {

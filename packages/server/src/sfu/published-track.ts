@@ -1,10 +1,11 @@
 /**
  * @module One track a publisher sends (audio or video): fans its RTP out to sinks and turns
- * keyframe requests from those sinks into throttled PLIs towards the publisher.
+ * keyframe requests from those sinks into throttled PLIs towards the publisher. Where the RTP comes
+ * from (a WebRTC receiver, or plain RTP from a playback's ffmpeg) is its `TrackSource`.
  */
-import type { MediaStreamTrack, RTCRtpHeaderExtensionParameters, RTCRtpReceiver, RtpPacket } from 'werift';
-import { createRemb } from './remb.js';
+import type { RTCRtpHeaderExtensionParameters, RtpPacket } from 'werift';
 import type { TrackKind } from '@atrium/protocol';
+import type { TrackSource } from './track-source.js';
 
 /**
  * Anything that receives a published track's RTP: a subscriber's track today, a node-to-node
@@ -42,13 +43,12 @@ export class PublishedTrack {
   readonly kind: TrackKind;
   /** The publisher's negotiated header extensions (id → uri). */
   readonly headerExtensions: RTCRtpHeaderExtensionParameters[];
-  private readonly receiver: RTCRtpReceiver;
+  private readonly source: TrackSource;
   private readonly sinks = new Set<RtpSink>();
   private readonly keyframeIntervalMs: number;
   private readonly bitrate: BitrateLimits;
   private rembTimer: NodeJS.Timeout | undefined;
   private lastRembBitrate = 0;
-  private track: MediaStreamTrack | undefined;
   private lastKeyframeRequestAt = 0;
   private pendingKeyframeTimer: NodeJS.Timeout | undefined;
   private unsubscribeRtp: (() => void) | undefined;
@@ -60,32 +60,25 @@ export class PublishedTrack {
 
   constructor(options: {
     kind: TrackKind;
-    receiver: RTCRtpReceiver;
+    source: TrackSource;
     headerExtensions: RTCRtpHeaderExtensionParameters[];
     keyframeIntervalMs: number;
     bitrate: BitrateLimits;
   }) {
     this.kind = options.kind;
-    this.receiver = options.receiver;
+    this.source = options.source;
     this.headerExtensions = options.headerExtensions;
     this.keyframeIntervalMs = options.keyframeIntervalMs;
     this.bitrate = options.bitrate;
-    if (this.kind === 'video') {
+    if (this.kind === 'video' && this.source.sendBitrate) {
       this.rembTimer = setInterval(() => this.sendRemb(), REMB_INTERVAL_MS);
       this.rembTimer.unref();
     }
+    this.unsubscribeRtp = this.source.onRtp((packet) => this.forward(packet));
   }
 
   get closed(): boolean {
     return this.closed_;
-  }
-
-  /** Connects the werift track that carries this publisher track's RTP. */
-  attach(track: MediaStreamTrack): void {
-    if (this.closed_ || this.unsubscribeRtp) return;
-    this.track = track;
-    const { unSubscribe } = track.onReceiveRtp.subscribe((packet) => this.forward(packet));
-    this.unsubscribeRtp = unSubscribe;
   }
 
   /** True while the server stops this track (a moderator muted it); no client can undo that. */
@@ -154,8 +147,7 @@ export class PublishedTrack {
    * not flooded (one layer for all until simulcast picks a layer per subscriber).
    */
   private sendRemb(): void {
-    const ssrc = this.track?.ssrc;
-    if (ssrc === undefined || this.closed_) return;
+    if (this.source.ssrc === undefined || this.closed_) return;
     let target = Number.POSITIVE_INFINITY;
     for (const sink of this.sinks) {
       const estimate = sink.estimatedBitrate?.();
@@ -164,19 +156,14 @@ export class PublishedTrack {
     if (!Number.isFinite(target)) target = this.bitrate.initial;
     target = Math.min(this.bitrate.max, Math.max(this.bitrate.min, target));
     this.lastRembBitrate = target;
-    this.receiver.dtlsTransport
-      .sendRtcp([createRemb(this.receiver.rtcpSsrc, ssrc, target)])
-      .catch(() => undefined);
+    this.source.sendBitrate?.(target);
   }
 
   private sendPli(): void {
     // The SSRC is learned from the first RTP packet; before that there is nothing to ask.
-    const ssrc = this.track?.ssrc;
-    if (ssrc === undefined || this.closed_) return;
+    if (this.source.ssrc === undefined || this.closed_) return;
     this.lastKeyframeRequestAt = Date.now();
     this.keyframeRequestsSent++;
-    this.receiver.sendRtcpPLI(ssrc).catch(() => {
-      // The transport may be closing; the next request will try again.
-    });
+    this.source.requestKeyframe();
   }
 }

@@ -1,10 +1,13 @@
 /**
  * @module A publisher: one peer connection on which an endpoint sends one stream (at most one
- * audio and one video track). The endpoint offers; the SFU answers.
+ * audio and one video track). The endpoint offers; the SFU answers. A publisher may instead be
+ * fed plain RTP on loopback (`fromIngest`: a playback's ffmpeg); subscribers cannot tell.
  */
 import { RTCPeerConnection, type RTCRtpTransceiver } from 'werift';
 import { AtriumError, ErrorCode, TypedEmitter, type TrackKind } from '@atrium/protocol';
 import { PublishedTrack } from './published-track.js';
+import type { RtpIngest } from './rtp-ingest.js';
+import { ReceiverTrackSource } from './track-source.js';
 import type { TransportContext } from './transport-context.js';
 import { announceCandidates, filterRemoteCandidates } from './ice-filter.js';
 import { withoutTransportCc } from './peer-config.js';
@@ -17,15 +20,33 @@ export type PublisherEvents = {
 export class Publisher extends TypedEmitter<PublisherEvents> {
   readonly id: string;
   readonly tracks = new Map<TrackKind, PublishedTrack>();
-  private readonly pc: RTCPeerConnection;
+  /** The WebRTC connection; undefined for a publisher fed by an `RtpIngest`. */
+  private readonly pc: RTCPeerConnection | undefined;
   private readonly context: TransportContext;
+  private ingest: RtpIngest | undefined;
   private closed_ = false;
 
-  private constructor(id: string, pc: RTCPeerConnection, context: TransportContext) {
+  private constructor(id: string, pc: RTCPeerConnection | undefined, context: TransportContext) {
     super();
     this.id = id;
     this.pc = pc;
     this.context = context;
+  }
+
+  /** A publisher of the RTP an ingest receives (one track per kind); closes with the ingest. */
+  static fromIngest(id: string, ingest: RtpIngest, context: TransportContext): Publisher {
+    const publisher = new Publisher(id, undefined, context);
+    publisher.ingest = ingest;
+    for (const kind of ingest.kinds) {
+      const source = ingest.source(kind);
+      if (!source) continue;
+      publisher.tracks.set(
+        kind,
+        new PublishedTrack({ kind, source, headerExtensions: [], keyframeIntervalMs: context.keyframeIntervalMs, bitrate: context.bitrate }),
+      );
+    }
+    ingest.on('close', () => publisher.close());
+    return publisher;
   }
 
   /** Answers a publish offer; rejects offers that are not one audio and/or one video m-line. */
@@ -76,13 +97,19 @@ export class Publisher extends TypedEmitter<PublisherEvents> {
     return this.closed_;
   }
 
+  /** False for a publisher fed by an `RtpIngest`. */
+  get overWebRtc(): boolean {
+    return this.pc !== undefined;
+  }
+
   get connectionState(): string {
-    return this.pc.connectionState;
+    return this.pc?.connectionState ?? (this.closed_ ? 'closed' : 'connected');
   }
 
   /** ICE restart: applies the endpoint's new offer (new ICE credentials) on the same connection; resolves with the answer. */
   async restartIce(offerSdp: string): Promise<string> {
     if (this.closed_) throw new AtriumError(ErrorCode.STREAM_NOT_FOUND, 'the stream is no longer published');
+    if (!this.pc) throw new AtriumError(ErrorCode.VALIDATION_FAILED, 'the stream is not published over WebRTC');
     const { sdp } = filterRemoteCandidates(offerSdp, this.context.policy);
     try {
       await this.pc.setRemoteDescription({ type: 'offer', sdp });
@@ -99,7 +126,8 @@ export class Publisher extends TypedEmitter<PublisherEvents> {
     if (this.closed_) return;
     this.closed_ = true;
     for (const track of this.tracks.values()) track.close();
-    this.pc.close().catch(() => undefined);
+    this.pc?.close().catch(() => undefined);
+    this.ingest?.close();
     this.emit('close');
     this.removeAllListeners();
   }
@@ -107,16 +135,15 @@ export class Publisher extends TypedEmitter<PublisherEvents> {
   private addTrack(transceiver: RTCRtpTransceiver, context: TransportContext): void {
     const kind = transceiver.kind;
     if ((kind !== 'audio' && kind !== 'video') || this.tracks.has(kind)) return;
+    // werift creates the receiving track while applying the offer.
     const published = new PublishedTrack({
       kind,
-      receiver: transceiver.receiver,
+      source: new ReceiverTrackSource(transceiver.receiver, transceiver.receiver.track),
       headerExtensions: transceiver.headerExtensions,
       keyframeIntervalMs: context.keyframeIntervalMs,
       bitrate: context.bitrate,
     });
     this.tracks.set(kind, published);
-    // werift creates the receiving track while applying the offer.
-    published.attach(transceiver.receiver.track);
   }
 }
 

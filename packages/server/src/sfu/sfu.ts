@@ -5,17 +5,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { TrackKind } from '@atrium/protocol';
 import type { RtcConfig } from '../config.js';
 import { IceAddressPolicy } from './ice-filter.js';
 import { createPeerConfig } from './peer-config.js';
 import { Publisher } from './publisher.js';
+import { RtpIngest } from './rtp-ingest.js';
 import { Subscriber } from './subscriber.js';
 import type { TransportContext } from './transport-context.js';
 
 export interface SfuStats {
   publishers: number;
   subscribers: number;
-  /** Open werift peer connections: one per publisher and one per subscriber. */
+  /** Open werift peer connections: one per WebRTC publisher and one per subscriber. */
   peerConnections: number;
 }
 
@@ -54,6 +56,18 @@ export class Sfu {
     return result;
   }
 
+  /**
+   * A publisher fed plain RTP on loopback (a playback's ffmpeg): one UDP port per kind, each
+   * expecting the SSRC it names (`ingest.endpoints`). Closing either closes both.
+   */
+  async ingest(kinds: readonly TrackKind[]): Promise<{ publisher: Publisher; ingest: RtpIngest }> {
+    const ingest = await RtpIngest.open(kinds);
+    const publisher = Publisher.fromIngest(randomUUID(), ingest, this.context);
+    this.publishers.set(publisher.id, publisher);
+    publisher.on('close', () => this.publishers.delete(publisher.id));
+    return { publisher, ingest };
+  }
+
   /** Offers one published stream to a subscribing endpoint. */
   async subscribe(publisher: Publisher): Promise<{ subscriber: Subscriber; offerSdp: string }> {
     const result = await Subscriber.create(randomUUID(), publisher, this.context);
@@ -67,7 +81,7 @@ export class Sfu {
     return {
       publishers: this.publishers.size,
       subscribers: this.subscribers.size,
-      peerConnections: this.publishers.size + this.subscribers.size,
+      peerConnections: [...this.publishers.values()].filter((p) => p.overWebRtc).length + this.subscribers.size,
     };
   }
 

@@ -47,6 +47,11 @@ const fixedRules: Partial<Record<SignalMethod, Requirement>> = {
   'rtmp.stop': ['room.stream.start'],
   'playback.start': ['room.playback'],
   'playback.list': ['room.playback'],
+  'playback.stop': ['room.playback'],
+  'playback.pause': ['room.playback'],
+  'playback.resume': ['room.playback'],
+  'playback.setVolume': ['room.playback'],
+  'playback.seek': ['room.playback_seek'],
 };
 
 /**

@@ -14,11 +14,13 @@ import {
 import type { RoomSession } from '../rtc/room-session.js';
 import type { RecordingManager } from '../service/recording-manager.js';
 import type { LiveManager } from '../service/live-manager.js';
+import type { PlaybackManager } from '../service/playback-manager.js';
 
 export interface CallContext {
   session: RoomSession;
   recordings: RecordingManager;
   live: LiveManager;
+  playbacks: PlaybackManager;
   /** The caller's endpoint id. */
   self: string;
   permissions: readonly Permission[];
@@ -69,6 +71,11 @@ export const roomSessionCallNames = new Set<SignalMethod>([
   'rtmp.stop',
   'playback.start',
   'playback.list',
+  'playback.stop',
+  'playback.pause',
+  'playback.resume',
+  'playback.seek',
+  'playback.setVolume',
 ]);
 
 /** Applies one room-session call (already validated and permission-checked). */
@@ -196,7 +203,12 @@ function handle(method: SignalMethod, raw: unknown, ctx: CallContext): unknown {
       return ctx.live.stop(session.id, (raw as Params<'rtmp.stop'>).streamId);
     case 'playback.start':
     case 'playback.list':
-      throw new AtriumError(ErrorCode.NOT_IMPLEMENTED, `${method} is not available yet (egress is not wired into room sessions)`);
+    case 'playback.stop':
+    case 'playback.pause':
+    case 'playback.resume':
+    case 'playback.seek':
+    case 'playback.setVolume':
+      return playbackCall(method, raw, ctx);
     default:
       throw new AtriumError(ErrorCode.METHOD_NOT_ALLOWED, `unknown method "${method}"`);
   }
@@ -213,4 +225,23 @@ async function recordingCall(method: SignalMethod, raw: unknown, { session, reco
   }
   if (method === 'recording.stop') return recordings.stop(recordingId);
   return recordings.setPaused(recordingId, method === 'recording.pause');
+}
+
+/** The SDK's playback calls: playbacks of the caller's own room session only. */
+async function playbackCall(method: SignalMethod, raw: unknown, { session, self, playbacks }: CallContext): Promise<unknown> {
+  if (method === 'playback.start') return playbacks.start(session, self, raw as Params<'playback.start'>);
+  if (method === 'playback.list') return { playbacks: playbacks.list(session.id) };
+  const { playbackId } = raw as Params<'playback.stop'>;
+  switch (method) {
+    case 'playback.pause':
+      return playbacks.pause(session.id, playbackId);
+    case 'playback.resume':
+      return playbacks.resume(session.id, playbackId);
+    case 'playback.seek':
+      return playbacks.seek(session.id, playbackId, (raw as Params<'playback.seek'>).position);
+    case 'playback.setVolume':
+      return playbacks.setVolume(session.id, playbackId, (raw as Params<'playback.setVolume'>).volume);
+    default:
+      return playbacks.stop(session.id, playbackId);
+  }
 }

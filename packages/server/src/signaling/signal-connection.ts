@@ -29,6 +29,7 @@ import type { RoomSession } from '../rtc/room-session.js';
 import type { SessionManager } from '../service/session-manager.js';
 import type { RecordingManager } from '../service/recording-manager.js';
 import { LiveManager } from '../service/live-manager.js';
+import type { PlaybackManager } from '../service/playback-manager.js';
 import type { AccessTokens } from '../auth/access-tokens.js';
 import { EndpointLink, type LinkSocket } from './endpoint-link.js';
 import { checkPermissions, requiredPermissions } from './permission-check.js';
@@ -54,6 +55,8 @@ export interface SignalConnectionDeps {
   recordings: RecordingManager;
   /** RTMP streams started, listed and stopped from the SDK (`rtmp.*`). */
   live: LiveManager;
+  /** Playbacks started, listed and controlled from the SDK (`playback.*`). */
+  playbacks: PlaybackManager;
   tokens: AccessTokens;
   log: Logger;
   /** How long a dropped endpoint may be resumed, in ms. */
@@ -65,6 +68,7 @@ export class SignalConnection implements LinkSocket {
   private readonly sessions: SessionManager;
   private readonly recordings: RecordingManager;
   private readonly live: LiveManager;
+  private readonly playbacks: PlaybackManager;
   private readonly log: Logger;
   /** The endpoint this socket carries, once joined or resumed. */
   private link: EndpointLink | undefined;
@@ -82,6 +86,7 @@ export class SignalConnection implements LinkSocket {
     this.sessions = deps.sessions;
     this.recordings = deps.recordings;
     this.live = deps.live;
+    this.playbacks = deps.playbacks;
     this.log = deps.log;
     this.graceMs = deps.reconnectGraceMs;
     this.joinTimer = setTimeout(() => {
@@ -184,6 +189,7 @@ export class SignalConnection implements LinkSocket {
         permissions,
         recordings: this.recordings,
         live: this.live,
+        playbacks: this.playbacks,
         afterReply: (action) => afterReply.push(action),
       });
     }

@@ -10,6 +10,7 @@ import { MAX_SIGNAL_MESSAGE_BYTES, SIGNAL_PATH } from '@atrium/protocol';
 import type { SessionManager } from '../service/session-manager.js';
 import type { RecordingManager } from '../service/recording-manager.js';
 import type { LiveManager } from '../service/live-manager.js';
+import type { PlaybackManager } from '../service/playback-manager.js';
 import type { AccessTokens } from '../auth/access-tokens.js';
 import { SignalConnection } from './signal-connection.js';
 
@@ -17,6 +18,7 @@ export interface SignalServerOptions {
   sessions: SessionManager;
   recordings: RecordingManager;
   live: LiveManager;
+  playbacks: PlaybackManager;
   /** Verifies the access tokens of `token.refresh`. */
   tokens: AccessTokens;
   log: Logger;
@@ -56,6 +58,7 @@ export async function registerSignaling(app: FastifyInstance, options: SignalSer
       sessions: options.sessions,
       recordings: options.recordings,
       live: options.live,
+      playbacks: options.playbacks,
       tokens: options.tokens,
       log: options.log,
       reconnectGraceMs: options.reconnectGraceMs ?? 20_000,
