@@ -13,3 +13,4 @@ export * from './sessions.js';
 export * from './webhooks.js';
 export * from './layouts/index.js';
 export * from './recordings.js';
+export * from './compositions.js';
