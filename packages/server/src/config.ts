@@ -35,6 +35,8 @@ export interface Config {
   webhooks: WebhookConfig;
   /** Recordings: where files land and which ffmpeg/ffprobe make them. */
   recordings: { dir: string; ffmpegPath: string; ffprobePath: string };
+  /** Compositions: where the rendered files land. */
+  compositions: { dir: string };
 }
 
 export interface WebhookConfig {
@@ -99,6 +101,8 @@ const envSchema = z.object({
   ATRIUM_VIDEO_BITRATE_MAX: z.coerce.number().int().min(50_000).max(50_000_000).default(2_500_000),
   /** Where recording files land; default `DATA_DIR/recordings`. */
   ATRIUM_RECORDINGS_DIR: z.string().optional(),
+  /** Where composition files land; default `DATA_DIR/compositions`. */
+  ATRIUM_COMPOSITIONS_DIR: z.string().optional(),
   ATRIUM_FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
   ATRIUM_FFPROBE_PATH: z.string().min(1).default('ffprobe'),
 });
@@ -155,6 +159,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       dir: path.resolve(e.ATRIUM_RECORDINGS_DIR ?? path.join(e.DATA_DIR, 'recordings')),
       ffmpegPath: e.ATRIUM_FFMPEG_PATH,
       ffprobePath: e.ATRIUM_FFPROBE_PATH,
+    },
+    compositions: {
+      dir: path.resolve(e.ATRIUM_COMPOSITIONS_DIR ?? path.join(e.DATA_DIR, 'compositions')),
     },
     rtc: {
       announcedIps: splitList(e.ATRIUM_ANNOUNCED_IP),

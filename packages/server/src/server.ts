@@ -21,6 +21,8 @@ import { AccessTokenManager } from './service/access-token-manager.js';
 import { SessionManager } from './service/session-manager.js';
 import { RecordingManager } from './service/recording-manager.js';
 import { registerRecordingRoutes } from './api/recordings.js';
+import { CompositionManager } from './service/composition-manager.js';
+import { registerCompositionRoutes } from './api/compositions.js';
 import { errorHandler } from './api/errors.js';
 import { requireApiKey } from './api/auth-hook.js';
 import { registerRoomRoutes } from './api/rooms.js';
@@ -57,6 +59,8 @@ export interface AtriumServer {
   sessionManager: SessionManager;
   /** Recordings: start/stop/pause, files, crash recovery. */
   recordings: RecordingManager;
+  /** Compositions: the queue of renders from recordings' track files. */
+  compositions: CompositionManager;
   /** Delivers the webhook outbox (started by createServer). */
   webhooks: WebhookDispatcher;
   /** Every route the app registered (HEAD twins of GETs left out); the OpenAPI test checks the catalog against it. */
@@ -100,7 +104,14 @@ export async function createServer(config: Config, options: { log?: Logger } = {
       if (live?.id === recording.sessionId) live.announce(event, { room_session_id: live.id, room_id: live.roomId, recording });
     });
   }
+  const compositions = new CompositionManager({
+    store,
+    log: log.child({ module: 'compositions' }),
+    config: { dir: config.compositions.dir, recordingsDir: config.recordings.dir, ffmpegPath: config.recordings.ffmpegPath },
+  });
   await recordings.recoverAfterCrash();
+  await compositions.recoverAfterCrash();
+  compositions.start();
   await sessionManager.recoverAfterCrash();
 
   const webhooks = new WebhookDispatcher({
@@ -135,6 +146,7 @@ export async function createServer(config: Config, options: { log?: Logger } = {
     registerWebhookRoutes(api, new WebhookAdmin({ webhooks: store.webhooks, onRedeliver: () => webhooks.notify() }));
     registerSessionRoutes(api, rooms, sessionManager);
     registerRecordingRoutes(api, rooms, recordings);
+    registerCompositionRoutes(api, rooms, compositions);
   });
   // The refresh token is the credential here: no API key, so browsers can refresh.
   await registerAccessTokenRefreshRoute(app, accessTokens);
@@ -159,6 +171,7 @@ export async function createServer(config: Config, options: { log?: Logger } = {
     accessTokens,
     sessionManager,
     recordings,
+    compositions,
     webhooks,
     routes,
     log,
@@ -172,6 +185,7 @@ export async function createServer(config: Config, options: { log?: Logger } = {
     close() {
       closing ??= (async () => {
         await recordings.close();
+        await compositions.close();
         sessions.endAll('server-shutdown');
         sfu.close();
         await sessionManager.flush();

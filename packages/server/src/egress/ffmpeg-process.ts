@@ -31,10 +31,15 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
   private spawnError: NodeJS.ErrnoException | undefined;
   readonly exited: Promise<FfmpegExit>;
 
-  constructor(ffmpegPath: string, args: readonly string[]) {
+  /** `onStdout`: ffmpeg's stdout (e.g. `-progress pipe:1`), chunk by chunk; ignored without it. */
+  constructor(ffmpegPath: string, args: readonly string[], options: { onStdout?: (chunk: string) => void } = {}) {
     super();
     this.args = args;
-    this.child = spawn(ffmpegPath, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    this.child = spawn(ffmpegPath, args, { stdio: ['pipe', options.onStdout ? 'pipe' : 'ignore', 'pipe'] });
+    if (options.onStdout) {
+      this.child.stdout?.setEncoding('utf8');
+      this.child.stdout?.on('data', options.onStdout);
+    }
     // A write to a dead ffmpeg's stdin must not become an uncaught error.
     this.child.stdin?.on('error', () => undefined);
     this.child.stderr?.setEncoding('utf8');
