@@ -260,3 +260,70 @@ test('bad input: unknown session 404, nothing recorded 409, bad layout/resolutio
     await joined.leave();
   }
 });
+
+test('a recording with the composite output: one MP4 of the room in its autoStartConfig layout, pause cut, downloadable as the recording', async () => {
+  const room = await t.createRoom({
+    webhook: hooks.url,
+    autoStartConfig: { recording: { config: { layout: { type: 'SPOTLIGHT', priority: 'SPEAKER', gridSize: 4 }, mode: 'video-and-audio', quality: 'low' } } },
+  });
+  const alice = await publisher(room.id, 'alice');
+  try {
+    const recording = await waitFor('automatic recording with files', async () => {
+      const page = await json<{ data: Recording[] }>(await t.api('GET', `/api/v1/recordings?roomId=${room.id}`), 200);
+      const r = page.data[0];
+      return r && r.files.length === 2 ? r : null;
+    });
+    assert.deepEqual(recording.outputs, ['tracks', 'composite']);
+    await sleep(2000);
+    assert.equal((await t.api('POST', `/api/v1/recordings/${recording.id}/actions/pause`)).status, 200);
+    await sleep(1500);
+    assert.equal((await t.api('POST', `/api/v1/recordings/${recording.id}/actions/resume`)).status, 200);
+    await sleep(2000);
+    assert.equal((await t.api('POST', `/api/v1/sessions/${alice.room.sessionId}/actions/end`)).status, 200);
+    alice.media.stop();
+
+    const done = await waitFor(
+      'the composite file',
+      async () => {
+        const r = await json<Recording>(await t.api('GET', `/api/v1/recordings/${recording.id}`), 200);
+        const composite = r.files.find((f) => f.output === 'composite');
+        return r.status === 'stopped' && composite && composite.status !== 'recording' ? { r, composite } : null;
+      },
+      180_000,
+      200,
+    );
+    const { r: stopped, composite } = done;
+    assert.equal(composite.status, 'finished', composite.error ?? '');
+    assert.equal(composite.codec, 'h264');
+    assert.equal(composite.container, 'mp4');
+    assert.equal(stopped.files.filter((f) => f.output === 'track').length, 2);
+
+    // The recording's plain download is the composite.
+    const download = await t.api('GET', `/api/v1/recordings/${recording.id}/download`);
+    assert.equal(download.status, 200);
+    assert.equal(download.headers.get('content-type'), 'video/mp4');
+    const bytes = Buffer.from(await download.arrayBuffer());
+    assert.equal(bytes.length, composite.sizeBytes);
+    const file = path.join(t.dataDir, 'composite-download.mp4');
+    fs.writeFileSync(file, bytes);
+    const probed = await probe(file);
+    const video = probed.streams.find((s) => s.codec_type === 'video');
+    assert.equal(video?.codec_name, 'h264');
+    assert.deepEqual([video?.width, video?.height], [854, 480], 'quality low');
+    assert.ok(probed.streams.some((s) => s.codec_name === 'aac'));
+    const pause = stopped.pauses[0]!;
+    const expectedSeconds = (stopped.durationMs! - (Date.parse(pause.resumedAt!) - Date.parse(pause.pausedAt))) / 1000;
+    assert.ok(Math.abs(probed.durationSeconds - expectedSeconds) < 0.5, `duration ${probed.durationSeconds}s, expected ${expectedSeconds}s`);
+    // SPOTLIGHT: alice fills the canvas.
+    const middle = await grayStats(file, probed.durationSeconds / 2, { x: 8, y: 8, width: 838, height: 464 });
+    assert.ok(middle.stddev > 3, `alice on screen: ${JSON.stringify(middle)}`);
+
+    const completed = await waitFor('composition-completed of the recording', () =>
+      hooks.delivered().map((h) => h.envelope).find((e) => e.type === 'composition-completed' && e.data.recordingId === recording.id),
+    );
+    assert.equal(completed.data.compositionId, composite.id);
+    assert.equal(completed.data.format, 'mp4');
+  } finally {
+    await alice.close();
+  }
+});

@@ -23,6 +23,7 @@ import { RecordingManager } from './service/recording-manager.js';
 import { registerRecordingRoutes } from './api/recordings.js';
 import { CompositionManager } from './service/composition-manager.js';
 import { registerCompositionRoutes } from './api/compositions.js';
+import { CompositeRecordings } from './service/composite-recording.js';
 import { errorHandler } from './api/errors.js';
 import { requireApiKey } from './api/auth-hook.js';
 import { registerRoomRoutes } from './api/rooms.js';
@@ -108,6 +109,14 @@ export async function createServer(config: Config, options: { log?: Logger } = {
     store,
     log: log.child({ module: 'compositions' }),
     config: { dir: config.compositions.dir, recordingsDir: config.recordings.dir, ffmpegPath: config.recordings.ffmpegPath },
+  });
+  // A recording's `composite` output: composed when the recording stops (also one a crash stopped).
+  new CompositeRecordings({
+    store,
+    recordings,
+    compositions,
+    config: { recordingsDir: config.recordings.dir, compositionsDir: config.compositions.dir },
+    log: log.child({ module: 'composite-recordings' }),
   });
   await recordings.recoverAfterCrash();
   await compositions.recoverAfterCrash();

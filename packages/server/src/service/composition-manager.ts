@@ -70,8 +70,11 @@ export class CompositionManager extends TypedEmitter<CompositionManagerEvents> {
     this.config = deps.config;
   }
 
-  /** Queues a composition; validates that there is something finished to compose. */
-  async create(body: CreateCompositionBody): Promise<Composition> {
+  /**
+   * Queues a composition; validates that there is something finished to compose. `id`: the id
+   * to give it (a recording's composite file is stored under the same id before it is queued).
+   */
+  async create(body: CreateCompositionBody, options: { id?: string } = {}): Promise<Composition> {
     const session = await this.store.sessions.getSession(body.sessionId);
     if (!session) throw new AtriumError(ErrorCode.SESSION_NOT_FOUND, `room session "${body.sessionId}" does not exist`);
     const recordings = await this.recordingsOf(body.sessionId, body.recordingId ?? null);
@@ -91,7 +94,7 @@ export class CompositionManager extends TypedEmitter<CompositionManagerEvents> {
     const room = await this.store.rooms.get(session.roomId);
     const roomLayout = layoutNameSchema.safeParse(room?.layout);
     const record: CompositionRecord = {
-      id: randomUUID(),
+      id: options.id ?? randomUUID(),
       sessionId: session.id,
       roomId: session.roomId,
       recordingId: body.recordingId ?? null,
