@@ -218,6 +218,17 @@ test('a late joiner who leaves early appears and disappears at the right time in
     assert.equal(fs.existsSync(path.join(t.dataDir, 'compositions', `${m4a.id}.m4a`)), false);
     assert.equal(await errorCode(await t.api('GET', `/api/v1/compositions/${m4a.id}`), 404), 'COMPOSITION_NOT_FOUND');
     assert.equal(await errorCode(await t.api('DELETE', `/api/v1/compositions/${m4a.id}`), 404), 'COMPOSITION_NOT_FOUND');
+
+    // A track file that became unreadable is left out rather than failing the whole composition.
+    const bobDir = path.join(t.dataDir, 'recordings', recording.id);
+    const bobFile = fs.readdirSync(bobDir).find((n) => n.includes(bobVideo.id.slice(0, 8)))!;
+    fs.writeFileSync(path.join(bobDir, bobFile), Buffer.alloc(4096, 0x42));
+    const without = await json<Composition>(await t.api('POST', '/api/v1/compositions', { sessionId, layout: '2x2', resolution: '640x360' }), 202);
+    const withoutBob = (await awaitComposition(without.id)).composition;
+    assert.equal(withoutBob.status, 'completed', withoutBob.error ?? '');
+    const small = path.join(t.dataDir, 'compositions', `${without.id}.mp4`);
+    const half = { x: 324, y: 4, width: 312, height: 172 };
+    assert.ok((await grayStats(small, samples.during, half)).stddev < 1, 'bob’s tile stays black without his video');
   } finally {
     await alice.close();
     await bob?.close();

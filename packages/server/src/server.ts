@@ -108,7 +108,7 @@ export async function createServer(config: Config, options: { log?: Logger } = {
   const compositions = new CompositionManager({
     store,
     log: log.child({ module: 'compositions' }),
-    config: { dir: config.compositions.dir, recordingsDir: config.recordings.dir, ffmpegPath: config.recordings.ffmpegPath },
+    config: { dir: config.compositions.dir, recordingsDir: config.recordings.dir, ffmpegPath: config.recordings.ffmpegPath, ffprobePath: config.recordings.ffprobePath },
   });
   // A recording's `composite` output: composed when the recording stops (also one a crash stopped).
   new CompositeRecordings({

@@ -24,6 +24,7 @@ import {
 } from '@atrium/protocol';
 import { planComposition, type CompositionTrack, type RecordedRange } from '../egress/composition-plan.js';
 import { CompositionRender, stopOrphanRender } from '../egress/composition-render.js';
+import { probeDurationMs } from '../egress/orphan-files.js';
 import type { CompositionListFilter, CompositionRecord } from '../store/composition-repository.js';
 import type { RecordingRecord } from '../store/recording-repository.js';
 import { ACTIVE_RECORDING_STATUSES } from '../store/recording-repository.js';
@@ -36,6 +37,7 @@ export interface CompositionConfig {
   /** Where the recordings' per-track files are. */
   recordingsDir: string;
   ffmpegPath: string;
+  ffprobePath: string;
 }
 
 /** A job interrupted by this many crashes is failed instead of re-queued. */
@@ -254,8 +256,8 @@ export class CompositionManager extends TypedEmitter<CompositionManagerEvents> {
     const began = process.hrtime.bigint();
     try {
       const recordings = await this.recordingsOf(record.sessionId, record.recordingId);
-      const tracks = await this.tracksOf(recordings);
-      if (tracks.length === 0) throw new Error('the recording files to compose are gone (deleted since the composition was queued)');
+      const tracks = await this.readableTracks(await this.tracksOf(recordings), record.id);
+      if (tracks.length === 0) throw new Error('no readable recording file to compose (deleted since the composition was queued, or unreadable)');
       const plan = planComposition({ tracks, recorded: recordedRanges(recordings), layout: record.layout, canvas: parseResolution(record.resolution), format: record.format });
       fs.mkdirSync(this.config.dir, { recursive: true });
       const render = await CompositionRender.start({ ffmpegPath: this.config.ffmpegPath, plan, format: record.format, output: this.outputOf(record) });
@@ -306,6 +308,16 @@ export class CompositionManager extends TypedEmitter<CompositionManagerEvents> {
       return true;
     });
     if (stored) this.emit('composition.ended', toComposition(final));
+  }
+
+  /** The tracks whose file ffprobe can read: one broken track file must not sink the composition. */
+  private async readableTracks(tracks: CompositionTrack[], compositionId: string): Promise<CompositionTrack[]> {
+    const readable: CompositionTrack[] = [];
+    for (const track of tracks) {
+      if ((await probeDurationMs(this.config.ffprobePath, track.file)) !== undefined) readable.push(track);
+      else this.log.warn({ compositionId, trackFile: track.file }, 'an unreadable track file is left out of the composition');
+    }
+    return readable;
   }
 
   /** The recordings a composition draws from: the one named, or every one of the session (oldest first). */
