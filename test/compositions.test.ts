@@ -229,6 +229,14 @@ test('a late joiner who leaves early appears and disappears at the right time in
     const small = path.join(t.dataDir, 'compositions', `${without.id}.mp4`);
     const half = { x: 324, y: 4, width: 312, height: 172 };
     assert.ok((await grayStats(small, samples.during, half)).stddev < 1, 'bob’s tile stays black without his video');
+
+    // Deleting a composition while it renders stops its ffmpeg and leaves no partial file.
+    const doomed = await json<Composition>(await t.api('POST', '/api/v1/compositions', { sessionId, resolution: '1920x1080' }), 202);
+    const pid = await waitFor('rendering', () => t.server.compositions.renderingPid(), 60_000, 10);
+    assert.equal((await t.api('DELETE', `/api/v1/compositions/${doomed.id}`)).status, 204);
+    assert.equal(fs.existsSync(`/proc/${pid}`) && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(doomed.id), false, 'its ffmpeg is gone');
+    assert.deepEqual(fs.readdirSync(path.join(t.dataDir, 'compositions')).filter((n) => n.startsWith(doomed.id)), []);
+    assert.equal(await errorCode(await t.api('GET', `/api/v1/compositions/${doomed.id}`), 404), 'COMPOSITION_NOT_FOUND');
   } finally {
     await alice.close();
     await bob?.close();

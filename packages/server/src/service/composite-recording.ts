@@ -10,9 +10,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AtriumError, layoutNameSchema, type Composition, type LayoutSpec, type Recording } from '@atrium/protocol';
-import { randomUUID } from 'node:crypto';
 import type { RoomRecord } from '../store/room-repository.js';
 import type { RecordingFileRecord } from '../store/recording-repository.js';
 import type { Store } from '../store/store.js';

@@ -50,6 +50,8 @@ export type CompositionManagerEvents = {
 
 interface Running {
   id: string;
+  /** Settles when the job's render has ended and its outcome is stored. */
+  settled: Promise<void>;
   render: CompositionRender | undefined;
   progress: number;
   /** Set when the job is being deleted or the server is closing. */
@@ -151,7 +153,7 @@ export class CompositionManager extends TypedEmitter<CompositionManagerEvents> {
     if (running?.id === id) {
       running.abort = 'delete';
       await running.render?.cancel();
-      await this.pumping;
+      await running.settled;
     }
     const record = await this.store.compositions.get(id);
     if (!record) return false;
@@ -201,6 +203,7 @@ export class CompositionManager extends TypedEmitter<CompositionManagerEvents> {
     if (running) {
       running.abort = 'shutdown';
       await running.render?.cancel();
+      await running.settled;
     }
     await this.pumping;
   }
@@ -250,8 +253,17 @@ export class CompositionManager extends TypedEmitter<CompositionManagerEvents> {
       return true;
     });
     if (!claimed) return;
-    const running: Running = { id: record.id, render: undefined, progress: 0, abort: undefined };
+    let settle = (): void => undefined;
+    const running: Running = { id: record.id, settled: new Promise((resolve) => (settle = resolve)), render: undefined, progress: 0, abort: undefined };
     this.running = running;
+    try {
+      await this.renderClaimed(queued, record, running);
+    } finally {
+      settle();
+    }
+  }
+
+  private async renderClaimed(queued: CompositionRecord, record: CompositionRecord, running: Running): Promise<void> {
     let result: { ok: true; sizeBytes: number; durationMs: number } | { ok: false; error: string };
     const began = process.hrtime.bigint();
     try {
@@ -262,6 +274,8 @@ export class CompositionManager extends TypedEmitter<CompositionManagerEvents> {
       fs.mkdirSync(this.config.dir, { recursive: true });
       const render = await CompositionRender.start({ ffmpegPath: this.config.ffmpegPath, plan, format: record.format, output: this.outputOf(record) });
       running.render = render;
+      // Deleted or shut down while the inputs were being checked.
+      if (running.abort) void render.cancel();
       render.on('progress', (percent) => {
         running.progress = percent;
       });
