@@ -1,6 +1,7 @@
 /**
  * @module ffprobe for tests: the streams of a media file (codec, frames counted by decoding) and
- * its duration, and the CPU time a process has used (from /proc/<pid>/stat).
+ * its duration, the CPU time a process has used (from /proc/<pid>/stat), and the luma of a
+ * region of one frame (to see who is on screen when).
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -51,4 +52,27 @@ export function longestGap(times: number[]): number {
   let gap = 0;
   for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i]! - times[i - 1]!);
   return gap;
+}
+
+/** Mean and standard deviation of the luma (full-range gray) of a rectangle of the frame at `seconds`. */
+export async function grayStats(
+  file: string,
+  seconds: number,
+  rect: { x: number; y: number; width: number; height: number },
+): Promise<{ mean: number; stddev: number }> {
+  const { stdout } = await run(
+    'ffmpeg',
+    ['-v', 'error', '-ss', String(seconds), '-i', file, '-frames:v', '1', '-vf', `crop=${rect.width}:${rect.height}:${rect.x}:${rect.y}`, '-f', 'rawvideo', '-pix_fmt', 'gray', '-'],
+    { timeout: 60_000, encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
+  );
+  const pixels = stdout as Buffer;
+  if (pixels.length === 0) throw new Error(`no frame at ${seconds}s in ${file}`);
+  let sum = 0;
+  let squares = 0;
+  for (const value of pixels) {
+    sum += value;
+    squares += value * value;
+  }
+  const mean = sum / pixels.length;
+  return { mean, stddev: Math.sqrt(Math.max(0, squares / pixels.length - mean * mean)) };
 }

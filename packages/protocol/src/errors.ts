@@ -41,6 +41,11 @@ export const ErrorCode = {
   PLAYBACK_FAILED: 'PLAYBACK_FAILED',
   /** The playback has ended (completed); it cannot be paused, resumed or changed. */
   PLAYBACK_ENDED: 'PLAYBACK_ENDED',
+  /** A composition was asked of a room session with no finished recording file. */
+  SESSION_NOT_RECORDED: 'SESSION_NOT_RECORDED',
+  COMPOSITION_NOT_FOUND: 'COMPOSITION_NOT_FOUND',
+  /** The composition's file is not there yet (queued, processing) or will never be (failed). */
+  COMPOSITION_NOT_READY: 'COMPOSITION_NOT_READY',
   WEBHOOK_EVENT_NOT_FOUND: 'WEBHOOK_EVENT_NOT_FOUND',
   DELIVERY_NOT_FOUND: 'DELIVERY_NOT_FOUND',
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
@@ -94,6 +99,9 @@ export const errorStatus: Record<ErrorCode, number> = {
   PLAYBACK_NOT_FOUND: 404,
   PLAYBACK_FAILED: 502,
   PLAYBACK_ENDED: 409,
+  SESSION_NOT_RECORDED: 409,
+  COMPOSITION_NOT_FOUND: 404,
+  COMPOSITION_NOT_READY: 409,
   WEBHOOK_EVENT_NOT_FOUND: 404,
   DELIVERY_NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,

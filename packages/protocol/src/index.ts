@@ -15,3 +15,4 @@ export * from './layouts/index.js';
 export * from './recordings.js';
 export * from './live-streams.js';
 export * from './playbacks.js';
+export * from './compositions.js';

@@ -1,8 +1,8 @@
 /**
  * @module Recordings on the wire: the REST bodies and answers of `/api/v1/recordings` and
- * `POST /api/v1/sessions/{sessionId}/recordings`. A recording has outputs: per-track files today
+ * `POST /api/v1/sessions/{sessionId}/recordings`. A recording has outputs: per-track files
  * (`tracks`: each published track copied to its own WebM, with its offset on the recording's
- * timeline); a composite of the room in its layout is a later output of the same recording.
+ * timeline) and, when asked, a composite of the room in its layout rendered from them at the stop.
  */
 import { z } from 'zod';
 
@@ -16,8 +16,12 @@ export const recordingStatusSchema = z
 export type RecordingStatus = z.infer<typeof recordingStatusSchema>;
 
 export const recordingOutputSchema = z
-  .enum(['tracks'])
-  .describe('`tracks`: one file per published track (`-c copy`, WebM with VP8 or Opus).');
+  .enum(['tracks', 'composite'])
+  .describe(
+    '`tracks`: one file per published track (`-c copy`, WebM with VP8 or Opus). `composite`: also ONE file of the room in its layout ' +
+      '(MP4 H.264 + AAC, or M4A when the room’s `autoStartConfig.recording.config.mode` is `audio`), rendered from the track files when the recording stops, ' +
+      'paused stretches left out; it is listed as a file with `output: composite` (status `recording` while it renders) and reported by `composition-*` webhooks with the `recordingId`.',
+  );
 
 export const recordingPauseSchema = z.object({
   pausedAt: z.string().describe('ISO 8601 time the recording was paused.'),
@@ -26,12 +30,12 @@ export const recordingPauseSchema = z.object({
 
 export const recordingTrackFileSchema = z.object({
   id: z.string().describe('Id of the file; pass as `track` to the download route.'),
-  output: z.enum(['track', 'composite']).describe('`track`: one published track.'),
+  output: z.enum(['track', 'composite']).describe('`track`: one published track; `composite`: the room in its layout, all tracks mixed.'),
   endpointId: z.string().nullable().describe('The endpoint whose track this is.'),
   tag: z.string().nullable().describe('Tag of the stream the track belongs to.'),
   kind: z.enum(['audio', 'video']).nullable().describe('Kind of the track.'),
-  codec: z.string().describe('`vp8` or `opus` (copied, not transcoded).'),
-  container: z.string().describe('`webm`.'),
+  codec: z.string().describe('`vp8` or `opus` (copied, not transcoded); `h264` (or `aac` for audio only) for the composite.'),
+  container: z.string().describe('`webm`; `mp4` for the composite.'),
   status: z.enum(['recording', 'finished', 'failed']).describe('`recording` while written; `finished` once closed and renamed into place.'),
   offsetMs: z
     .number()
@@ -72,7 +76,7 @@ export const startRecordingBodySchema = z
       .array(recordingOutputSchema)
       .min(1)
       .default(['tracks'])
-      .describe('What to produce; default `["tracks"]`.'),
+      .describe('What to produce; default `["tracks"]` (an automatic recording of a room with `autoStartConfig.recording` adds `composite`).'),
   })
   .strict();
 export type StartRecordingBody = z.output<typeof startRecordingBodySchema>;
@@ -96,7 +100,12 @@ export const listRecordingsQuerySchema = z
 
 export const downloadRecordingQuerySchema = z
   .object({
-    track: z.string().min(1).max(200).optional().describe('Id of one file of the recording; required when it has more than one.'),
+    track: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('Id of one file of the recording; without it, the finished composite, else the only file (required when there are several track files and no composite).'),
   })
   .strict();
 

@@ -79,6 +79,9 @@ export const webhookEventTypes = [
   'hls-stopping',
   'hls-stopped',
   'hls-failed',
+  'composition-started',
+  'composition-completed',
+  'composition-failed',
   'stream-published',
   'stream-unpublished',
 ] as const;

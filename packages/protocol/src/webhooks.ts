@@ -121,6 +121,22 @@ export const hlsEventDataSchema = z
   })
   .describe('An HLS stream changed state.');
 
+/** `composition-*`: a composition job of a room session (`/api/v1/compositions`). */
+export const compositionEventDataSchema = z
+  .looseObject({
+    compositionId: z.string().describe('Id of the composition.'),
+    status: z.enum(['started', 'completed', 'failed']).describe('Matches the event type’s suffix.'),
+    recordingId: z.string().optional().describe('The recording composed, when the composition is of one recording (a composite recording output).'),
+    format: z.string().optional().describe('`mp4` or `m4a`.'),
+    startedAt: isoTime.optional().describe('When rendering started.'),
+    completedAt: isoTime.optional().describe('When it completed or failed.'),
+    fileUrl: z.string().optional().describe('Where the file can be fetched (completed only).'),
+    durationSeconds: z.number().optional().describe('Length of the file (completed only).'),
+    sizeBytes: z.number().optional().describe('Bytes of the file (completed only).'),
+    error: z.string().optional().describe('What went wrong (failed only).'),
+  })
+  .describe('A composition started, completed or failed.');
+
 /** The `data` schema of every event type. */
 export const webhookEventDataSchemas = {
   'participant-joined': participantEventDataSchema,
@@ -154,6 +170,9 @@ export const webhookEventDataSchemas = {
   'hls-stopping': hlsEventDataSchema,
   'hls-stopped': hlsEventDataSchema,
   'hls-failed': hlsEventDataSchema,
+  'composition-started': compositionEventDataSchema,
+  'composition-completed': compositionEventDataSchema,
+  'composition-failed': compositionEventDataSchema,
   'stream-published': streamEventDataSchema,
   'stream-unpublished': streamEventDataSchema,
 } as const satisfies Record<WebhookEventType, z.ZodType>;

@@ -38,6 +38,8 @@ export interface Config {
   /** Live composites: RTMP/HLS outputs and room previews. */
   live: { dir: string; ffmpegPath: string; previewIntervalSeconds: number };
   playback: PlaybackConfig;
+  /** Compositions: where the rendered files land. */
+  compositions: { dir: string };
 }
 
 /** Which URLs `play` may read (everything else is PLAYBACK_URL_REFUSED). */
@@ -117,6 +119,8 @@ const envSchema = z.object({
   ATRIUM_VIDEO_BITRATE_MAX: z.coerce.number().int().min(50_000).max(50_000_000).default(2_500_000),
   /** Where recording files land; default `DATA_DIR/recordings`. */
   ATRIUM_RECORDINGS_DIR: z.string().optional(),
+  /** Where composition files land; default `DATA_DIR/compositions`. */
+  ATRIUM_COMPOSITIONS_DIR: z.string().optional(),
   ATRIUM_FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
   /** Where HLS playlists, segments and room previews are written; default `DATA_DIR/live`. */
   ATRIUM_LIVE_DIR: z.string().optional(),
@@ -200,6 +204,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowPrivateHosts: e.ATRIUM_PLAYBACK_ALLOW_PRIVATE_HOSTS === '1' || e.ATRIUM_PLAYBACK_ALLOW_PRIVATE_HOSTS === 'true',
       ffmpegPath: e.ATRIUM_FFMPEG_PATH,
       ffprobePath: e.ATRIUM_FFPROBE_PATH,
+    },
+    compositions: {
+      dir: path.resolve(e.ATRIUM_COMPOSITIONS_DIR ?? path.join(e.DATA_DIR, 'compositions')),
     },
     rtc: {
       announcedIps: splitList(e.ATRIUM_ANNOUNCED_IP),

@@ -24,6 +24,9 @@ import { PlaybackManager } from './service/playback-manager.js';
 import { registerRecordingRoutes } from './api/recordings.js';
 import { LiveManager } from './service/live-manager.js';
 import { registerLiveFileRoutes, registerLiveStreamRoutes } from './api/live-streams.js';
+import { CompositionManager } from './service/composition-manager.js';
+import { registerCompositionRoutes } from './api/compositions.js';
+import { CompositeRecordings } from './service/composite-recording.js';
 import { errorHandler } from './api/errors.js';
 import { requireApiKey } from './api/auth-hook.js';
 import { registerRoomRoutes } from './api/rooms.js';
@@ -64,6 +67,8 @@ export interface AtriumServer {
   live: LiveManager;
   /** Playbacks: URLs played into room sessions as virtual endpoints. */
   playbacks: PlaybackManager;
+  /** Compositions: the queue of renders from recordings' track files. */
+  compositions: CompositionManager;
   /** Delivers the webhook outbox (started by createServer). */
   webhooks: WebhookDispatcher;
   /** Every route the app registered (HEAD twins of GETs left out); the OpenAPI test checks the catalog against it. */
@@ -126,7 +131,22 @@ export async function createServer(config: Config, options: { log?: Logger } = {
       if (session?.id === playback.sessionId) session.announce(event, { room_session_id: session.id, room_id: session.roomId, playback });
     });
   }
+  const compositions = new CompositionManager({
+    store,
+    log: log.child({ module: 'compositions' }),
+    config: { dir: config.compositions.dir, recordingsDir: config.recordings.dir, ffmpegPath: config.recordings.ffmpegPath, ffprobePath: config.recordings.ffprobePath },
+  });
+  // A recording's `composite` output: composed when the recording stops (also one a crash stopped).
+  new CompositeRecordings({
+    store,
+    recordings,
+    compositions,
+    config: { recordingsDir: config.recordings.dir, compositionsDir: config.compositions.dir },
+    log: log.child({ module: 'composite-recordings' }),
+  });
   await recordings.recoverAfterCrash();
+  await compositions.recoverAfterCrash();
+  compositions.start();
   await sessionManager.recoverAfterCrash();
 
   const webhooks = new WebhookDispatcher({
@@ -162,6 +182,7 @@ export async function createServer(config: Config, options: { log?: Logger } = {
     registerSessionRoutes(api, rooms, sessionManager);
     registerRecordingRoutes(api, rooms, recordings);
     registerLiveStreamRoutes(api, live);
+    registerCompositionRoutes(api, rooms, compositions);
   });
   // HLS files and previews: their unguessable ids are the credential (players and <img> send no key).
   registerLiveFileRoutes(app, live);
@@ -190,6 +211,7 @@ export async function createServer(config: Config, options: { log?: Logger } = {
     recordings,
     live,
     playbacks,
+    compositions,
     webhooks,
     routes,
     log,
@@ -205,6 +227,7 @@ export async function createServer(config: Config, options: { log?: Logger } = {
         await recordings.close();
         await live.close();
         playbacks.close();
+        await compositions.close();
         sessions.endAll('server-shutdown');
         sfu.close();
         await sessionManager.flush();

@@ -27,6 +27,8 @@ import {
   participantRecordingEventDataSchema,
   participantTrackRecordingEventDataSchema,
   recordingEventDataSchema,
+  compositionEventDataSchema,
+  compositionSchema,
   roomSchema,
   roomWebhookInputSchema,
   sessionEndpointSchema,
@@ -48,6 +50,7 @@ import {
 } from '@atrium/protocol';
 import {
   apiKeyPage,
+  compositionPage,
   openApiDocumentSchema,
   roomPage,
   routeCatalog,
@@ -127,6 +130,9 @@ const responseSchemaNames: ReadonlyArray<[z.ZodType, string]> = [
   [transcriptionEventDataSchema, 'TranscriptionEventData'],
   [livestreamEventDataSchema, 'LivestreamEventData'],
   [hlsEventDataSchema, 'HlsEventData'],
+  [compositionEventDataSchema, 'CompositionEventData'],
+  [compositionSchema, 'Composition'],
+  [compositionPage, 'CompositionPage'],
 ];
 
 /** Error codes every route of a kind may answer, besides its own. */

@@ -40,7 +40,8 @@ export function parseRange(header: string | undefined, size: number): { start: n
   return { start, end };
 }
 
-function sendFile(reply: FastifyReply, file: { path: string; size: number; name: string; contentType: string }, rangeHeader: string | undefined): FastifyReply {
+/** Sends a file with `accept-ranges`: 200 whole, 206 for one `bytes=` range, 416 outside it. */
+export function sendFile(reply: FastifyReply, file: { path: string; size: number; name: string; contentType: string }, rangeHeader: string | undefined): FastifyReply {
   reply
     .header('accept-ranges', 'bytes')
     .header('content-type', file.contentType)

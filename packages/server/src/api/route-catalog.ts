@@ -52,6 +52,10 @@ import {
   liveStreamParamsSchema,
   liveStreamSchema,
   startLiveStreamBodySchema,
+  compositionIdParamsSchema,
+  compositionSchema,
+  createCompositionBodySchema,
+  listCompositionsQuerySchema,
 } from '@atrium/protocol';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
@@ -95,6 +99,7 @@ export const routeTags: ReadonlyArray<{ name: string; description: string }> = [
   { name: 'endpoints', description: 'The endpoints that joined room sessions: join/leave times, streams.' },
   { name: 'live', description: 'Live streams of a room session’s composite: RTMP(S) pushes and HLS served by Atrium.' },
   { name: 'recordings', description: 'Recordings of room sessions: per-track files, pause/resume, download with range requests.' },
+  { name: 'compositions', description: 'Compositions: one MP4 (or M4A) of a recorded room session in a layout, rendered as a queued job.' },
   { name: 'access-tokens', description: 'Access tokens an endpoint joins with, and their refresh.' },
   { name: 'api-keys', description: 'API keys your backend calls this API with.' },
   { name: 'webhooks', description: 'Account-wide webhook subscriptions, the delivery log and redelivery.' },
@@ -112,6 +117,7 @@ export const apiKeyPage = pageSchema(apiKeySchema);
 export const webhookSubscriptionPage = pageSchema(webhookSubscriptionSchema);
 export const webhookDeliveryPage = pageSchema(webhookDeliverySchema);
 export const recordingPage = pageSchema(recordingSchema);
+export const compositionPage = pageSchema(compositionSchema);
 
 const RECORDING_ERRORS = [ErrorCode.RECORDING_NOT_FOUND] as const;
 
@@ -286,6 +292,77 @@ function recordingRoutes(): RouteDoc[] {
       body: bulkDeleteRecordingsBodySchema,
       responses: { 200: json('What was deleted.', bulkDeleteRecordingsResultSchema) },
       errors: [],
+    },
+  ];
+}
+
+/** Compositions: queue, list, read, download, delete. */
+function compositionRoutes(): RouteDoc[] {
+  return [
+    {
+      method: 'POST',
+      path: '/api/v1/compositions',
+      operationId: 'createComposition',
+      summary: 'Queue a composition of a recorded room session',
+      description:
+        'Renders ONE file from the per-track files of the session’s recordings (or of `recordingId`): each track at its offset, laid out by the same layout function as the live view, ' +
+        'paused stretches left out; H.264 + AAC in MP4 (or AAC in M4A). Compositions render one at a time; follow `status` and `progress`, or the `composition-*` webhooks. ' +
+        'SESSION_NOT_RECORDED (409) when there is no finished track file; RECORDING_ACTIVE (409) while a recording of the session is running.',
+      tags: ['compositions', 'recordings'],
+      auth: 'apiKey',
+      body: createCompositionBodySchema,
+      responses: { 202: { description: 'The composition, queued.', body: compositionSchema, headers: { location: 'URL of the composition.' } } },
+      errors: [ErrorCode.SESSION_NOT_FOUND, ErrorCode.RECORDING_NOT_FOUND, ErrorCode.SESSION_NOT_RECORDED, ErrorCode.RECORDING_ACTIVE],
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/compositions',
+      operationId: 'listCompositions',
+      summary: 'List compositions',
+      description: 'Newest first; filter by room, session and status.',
+      tags: ['compositions'],
+      auth: 'apiKey',
+      query: listCompositionsQuerySchema,
+      responses: { 200: json('A page of compositions.', compositionPage) },
+      errors: [ErrorCode.ROOM_NOT_FOUND],
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/compositions/{compositionId}',
+      operationId: 'getComposition',
+      summary: 'Read a composition (status, progress)',
+      tags: ['compositions'],
+      auth: 'apiKey',
+      params: compositionIdParamsSchema,
+      responses: { 200: json('The composition.', compositionSchema) },
+      errors: [ErrorCode.COMPOSITION_NOT_FOUND],
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/compositions/{compositionId}/download',
+      operationId: 'downloadComposition',
+      summary: 'Download a completed composition',
+      description: 'Supports `Range: bytes=…` (206 with `Content-Range`; 416 outside the file). COMPOSITION_NOT_READY (409) until completed.',
+      tags: ['compositions'],
+      auth: 'apiKey',
+      params: compositionIdParamsSchema,
+      responses: {
+        200: { description: 'The whole file (`video/mp4` or `audio/mp4`).', headers: { 'accept-ranges': '`bytes`.' } },
+        206: { description: 'The requested byte range.', headers: { 'content-range': '`bytes start-end/size`.' } },
+      },
+      errors: [ErrorCode.COMPOSITION_NOT_FOUND, ErrorCode.COMPOSITION_NOT_READY, ErrorCode.NOT_FOUND],
+    },
+    {
+      method: 'DELETE',
+      path: '/api/v1/compositions/{compositionId}',
+      operationId: 'deleteComposition',
+      summary: 'Delete a composition and its file',
+      description: 'A composition rendering now is stopped first.',
+      tags: ['compositions'],
+      auth: 'apiKey',
+      params: compositionIdParamsSchema,
+      responses: { 204: noContent('Deleted.') },
+      errors: [ErrorCode.COMPOSITION_NOT_FOUND],
     },
   ];
 }
@@ -676,6 +753,7 @@ export const routeCatalog: readonly RouteDoc[] = [
 
   ...recordingRoutes(),
   ...liveStreamRoutes(),
+  ...compositionRoutes(),
 
   // Signaling and this document.
   {

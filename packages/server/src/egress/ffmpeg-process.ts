@@ -32,6 +32,8 @@ export interface FfmpegProcessOptions {
   inputOnStdin?: boolean;
   /** ffmpeg writes its output to stdout (`pipe:1`): `stdout` gives it. */
   outputOnStdout?: boolean;
+  /** ffmpeg's stdout as text (e.g. `-progress pipe:1`), chunk by chunk. */
+  onStdout?: (chunk: string) => void;
 }
 
 export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
@@ -49,7 +51,11 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
     super();
     this.args = args;
     this.inputOnStdin = options.inputOnStdin ?? false;
-    this.child = spawn(ffmpegPath, args, { stdio: ['pipe', options.outputOnStdout ? 'pipe' : 'ignore', 'pipe'] });
+    this.child = spawn(ffmpegPath, args, { stdio: ['pipe', options.outputOnStdout || options.onStdout ? 'pipe' : 'ignore', 'pipe'] });
+    if (options.onStdout) {
+      this.child.stdout?.setEncoding('utf8');
+      this.child.stdout?.on('data', options.onStdout);
+    }
     // A write to a dead ffmpeg's stdin must not become an uncaught error.
     this.child.stdin?.on('error', () => undefined);
     this.child.stderr?.setEncoding('utf8');

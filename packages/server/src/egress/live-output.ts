@@ -77,9 +77,7 @@ export class LiveOutput extends TypedEmitter<LiveOutputEvents> {
       '-map', '0', '-c', 'copy',
       ...outputArgs(target),
     ];
-    this.ffmpeg = new FfmpegProcess(ffmpegPath, args, { inputOnStdin: true, outputOnStdout: true });
-    this.ffmpeg.stdout?.setEncoding('utf8');
-    this.ffmpeg.stdout?.on('data', (text: string) => this.onProgress(text));
+    this.ffmpeg = new FfmpegProcess(ffmpegPath, args, { inputOnStdin: true, onStdout: (text) => this.onProgress(text) });
     this.ffmpeg.on('failed', (reason) => this.fail(reason));
     this.watchdog = setInterval(() => this.checkProgress(), 1000);
     this.watchdog.unref();

@@ -42,7 +42,7 @@ export interface RecordingConfig {
 }
 
 export interface StartRecordingOptions {
-  outputs?: Array<'tracks'>;
+  outputs?: Array<'tracks' | 'composite'>;
 }
 
 /** Why a recording stopped (stored, and in the API). */
@@ -208,7 +208,8 @@ export class RecordingManager extends TypedEmitter<RecordingManagerEvents> {
       file = files.find((f) => f.id === fileId);
       if (!file) throw new AtriumError(ErrorCode.NOT_FOUND, `recording "${recordingId}" has no file "${fileId}"`);
     } else {
-      const ready = files.filter((f) => f.status === 'finished');
+      const composite = files.find((f) => f.output === 'composite' && f.status === 'finished');
+      const ready = composite ? [composite] : files.filter((f) => f.status === 'finished');
       if (ready.length !== 1) {
         throw new AtriumError(
           ErrorCode.VALIDATION_FAILED,
@@ -227,7 +228,9 @@ export class RecordingManager extends TypedEmitter<RecordingManagerEvents> {
     const absolute = path.join(this.config.dir, file.path);
     const size = fs.statSync(absolute, { throwIfNoEntry: false })?.size;
     if (size === undefined) throw new AtriumError(ErrorCode.NOT_FOUND, `the file of "${file.id}" is no longer on disk`);
-    return { path: absolute, size, name: path.basename(file.path), contentType: file.kind === 'audio' ? 'audio/webm' : 'video/webm' };
+    const contentType =
+      file.output === 'composite' ? (file.codec === 'aac' ? 'audio/mp4' : 'video/mp4') : file.kind === 'audio' ? 'audio/webm' : 'video/webm';
+    return { path: absolute, size, name: path.basename(file.path), contentType };
   }
 
   /** Deletes a recording (stopping it first) with its files. False when it does not exist. */
@@ -243,7 +246,8 @@ export class RecordingManager extends TypedEmitter<RecordingManagerEvents> {
   /** Starts a recording if the room asks for one at session start (`recording`, `recordOnStart`, `autoStartConfig.recording`). */
   onSessionStarted(session: RoomSession, room: Room): void {
     if (!(room.recording || room.recordOnStart || room.autoStartConfig?.recording)) return;
-    this.start(session.id).catch((error: unknown) => this.log.error({ err: error, sessionId: session.id }, 'automatic recording did not start'));
+    // autoStartConfig.recording describes the composite (layout, mode): the room asks for one.
+    this.start(session.id, { outputs: room.autoStartConfig?.recording ? ['tracks', 'composite'] : ['tracks'] }).catch((error: unknown) => this.log.error({ err: error, sessionId: session.id }, 'automatic recording did not start'));
   }
 
   /**

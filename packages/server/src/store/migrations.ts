@@ -188,4 +188,32 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('recording_files_recording').on('recording_files').columns(['recording_id', 'started_at']).execute();
     },
   },
+  '0004_compositions': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('compositions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('session_id', 'text', (c) => c.notNull().references('room_sessions.id').onDelete('cascade'))
+        .addColumn('room_id', 'text', (c) => c.notNull())
+        .addColumn('recording_id', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('layout', 'text', (c) => c.notNull())
+        .addColumn('resolution', 'text', (c) => c.notNull())
+        .addColumn('format', 'text', (c) => c.notNull())
+        .addColumn('progress', 'integer', (c) => c.notNull().defaultTo(sql`0`))
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(sql`0`))
+        .addColumn('path', 'text')
+        .addColumn('ffmpeg_pid', 'integer')
+        .addColumn('duration_ms', 'integer')
+        .addColumn('size_bytes', 'bigint')
+        .addColumn('error', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text')
+        .addColumn('completed_at', 'text')
+        .execute();
+      await db.schema.createIndex('compositions_created').on('compositions').columns(['created_at', 'id']).execute();
+      await db.schema.createIndex('compositions_status').on('compositions').columns(['status', 'created_at']).execute();
+      await db.schema.createIndex('compositions_session').on('compositions').column('session_id').execute();
+    },
+  },
 };

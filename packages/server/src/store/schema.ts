@@ -173,7 +173,40 @@ export interface RecordingFilesTable {
   error: string | null;
 }
 
+/** A composition job: one file rendered from a session's per-track recording files. */
+export interface CompositionsTable {
+  id: string;
+  session_id: string;
+  room_id: string;
+  /** The one recording composed; null for every recording of the session. */
+  recording_id: string | null;
+  /** queued | processing | completed | failed */
+  status: string;
+  /** JSON: a layout name or `{type, priority, gridSize}`. */
+  layout: string;
+  /** `WIDTHxHEIGHT`. */
+  resolution: string;
+  /** mp4 | m4a */
+  format: string;
+  /** Percent rendered, 0..100 (written when rendering ends; live progress is in memory). */
+  progress: number;
+  /** Renders begun; a job interrupted by a crash is re-queued once. */
+  attempts: number;
+  /** The finished file, relative to the compositions directory. */
+  path: string | null;
+  /** The ffmpeg rendering it, so a restart can stop what a crash left running. */
+  ffmpeg_pid: number | null;
+  duration_ms: number | null;
+  /** Postgres returns bigint as a string. */
+  size_bytes: ColumnType<number | string | null, number | null, number | null>;
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+}
+
 export interface Database {
+  compositions: CompositionsTable;
   recordings: RecordingsTable;
   recording_files: RecordingFilesTable;
   rooms: RoomsTable;

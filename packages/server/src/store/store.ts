@@ -12,6 +12,7 @@ import { ApiKeyRepository } from './api-key-repository.js';
 import { RefreshTokenRepository } from './refresh-token-repository.js';
 import { WebhookRepository } from './webhook-repository.js';
 import { RecordingRepository } from './recording-repository.js';
+import { CompositionRepository } from './composition-repository.js';
 
 export { StoreConflictError } from './errors.js';
 
@@ -24,6 +25,7 @@ export class Store {
   readonly refreshTokens: RefreshTokenRepository;
   readonly webhooks: WebhookRepository;
   readonly recordings: RecordingRepository;
+  readonly compositions: CompositionRepository;
   private readonly inTransaction: boolean;
 
   private constructor(db: Kysely<Database>, kind: DatabaseLocation['kind'], inTransaction: boolean) {
@@ -36,6 +38,7 @@ export class Store {
     this.refreshTokens = new RefreshTokenRepository(db);
     this.webhooks = new WebhookRepository(db);
     this.recordings = new RecordingRepository(db);
+    this.compositions = new CompositionRepository(db);
   }
 
   /** Opens (creating and migrating if needed) the database. */
