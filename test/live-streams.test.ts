@@ -80,23 +80,29 @@ async function assertComposite(input: string): Promise<void> {
   assert.equal(streams.find((s) => s.codec_type === 'audio')?.codec_name, 'aac', stdout);
 }
 
-test('SDK startStream to a real RTMP server: events to everyone, playable composite, stop, webhooks; refused without room.stream.start', async () => {
+test('SDK startStream to a real RTMP server: events to the members allowed to stream, playable composite, stop, webhooks; refused without room.stream.start', async () => {
   const created = await t.createRoom({ webhook: hooks.url });
   const alice = await enter(created.id, 'alice', ['room.stream'], true);
   const bob = await enter(created.id, 'bob', [], false);
+  // Carol may start streams too, so she hears their events; Bob may not, so he hears none (as the reference).
+  const carol = await enter(created.id, 'carol', ['room.stream.start'], false);
 
   await assert.rejects(bob.startStream({ url: rtmp.streamUrl() }), (error: unknown) => error instanceof RequestError && error.code === 'PERMISSION_DENIED');
   await assert.rejects(alice.startStream({ url: 'http://example.com/live' }), (error: unknown) => error instanceof RequestError && error.code === 'VALIDATION_FAILED');
   assert.deepEqual((await alice.getStreams()).streams, [], 'refused calls started nothing');
 
   const bobEvents: Array<{ event: string; state: string }> = [];
-  for (const event of ['stream.started', 'stream.ended'] as const) bob.on(event, (s: RoomStream) => bobEvents.push({ event, state: s.state }));
+  const carolEvents: Array<{ event: string; state: string }> = [];
+  for (const event of ['stream.started', 'stream.ended'] as const) {
+    bob.on(event, (s: RoomStream) => bobEvents.push({ event, state: s.state }));
+    carol.on(event, (s: RoomStream) => carolEvents.push({ event, state: s.state }));
+  }
 
   const url = rtmp.streamUrl();
   const stream = await alice.startStream({ url });
   assert.equal(stream.state, 'starting');
   assert.equal(stream.url, url.replace(/[^/]+$/, '***'), 'the stream key is masked');
-  await waitFor('bob hears stream.started', () => bobEvents.some((e) => e.event === 'stream.started' && e.state === 'streaming'), 40_000);
+  await waitFor('carol hears stream.started', () => carolEvents.some((e) => e.event === 'stream.started' && e.state === 'streaming'), 40_000);
   await waitFor('alice’s stream object is streaming', () => stream.state === 'streaming', 5_000);
 
   // What the RTMP server received is the composite.
@@ -107,7 +113,8 @@ test('SDK startStream to a real RTMP server: events to everyone, playable compos
 
   await stream.stop();
   assert.equal(stream.state, 'stopped');
-  await waitFor('bob hears stream.ended', () => bobEvents.some((e) => e.event === 'stream.ended' && e.state === 'stopped'), 10_000);
+  await waitFor('carol hears stream.ended', () => carolEvents.some((e) => e.event === 'stream.ended' && e.state === 'stopped'), 10_000);
+  assert.deepEqual(bobEvents, [], 'bob, without a stream permission, hears no stream event');
   const types = await waitFor('livestream-stopped webhook', () => {
     const events = eventsOf('livestreamId', stream.id);
     return events.some((e) => e.type === 'livestream-stopped') ? events.map((e) => e.type) : undefined;

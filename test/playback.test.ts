@@ -81,7 +81,10 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 test('play a file: a virtual member others subscribe to; pause, resume, seek, stop; CPU of its ffmpeg', async () => {
   const created = await t.createRoom();
   const alice = await enter(t, created.id, 'alice', { name: 'Alice', permissions: ['room.playback', 'room.playback_seek'] });
-  const bob = await enter(t, created.id, 'bob', { name: 'Bob', permissions: [] });
+  // Bob may list playbacks, so he hears their events; Carol may not, so she hears none (as the reference).
+  const bob = await enter(t, created.id, 'bob', { name: 'Bob', permissions: ['room.playback'] });
+  const carol = await enter(t, created.id, 'carol', { name: 'Carol', permissions: [] });
+  const carolEvents = playbackEvents(carol);
   const aliceEvents = playbackEvents(alice);
   const bobEvents = playbackEvents(bob);
   const bobMembers = memberEvents(bob);
@@ -155,6 +158,7 @@ test('play a file: a virtual member others subscribe to; pause, resume, seek, st
     assert.ok(['unpublished', 'endpoint-left'].includes(await subscriptionEnded));
     await waitFor('bob hears playback.ended', () => bobEvents.some((e) => e.event === 'playback.ended' && e.endReason === 'stopped'));
     assert.ok(aliceEvents.some((e) => e.event === 'playback.ended'));
+    assert.deepEqual(carolEvents, [], 'carol, without room.playback, hears no playback event');
     assert.ok(!(await alice.getMembers()).members.some((m) => m.id === playback.memberId));
     const listed = (await alice.getPlaybacks()).playbacks;
     assert.deepEqual(listed.map((p) => [p.id, p.state]), [[playback.id, 'completed']]);

@@ -35,10 +35,11 @@ function recordEvents(room: Room): Array<{ event: string; state: string }> {
   return seen;
 }
 
-test('startRecording from the SDK: events to everyone, pause/resume/stop, files that decode; refused without room.recording', async () => {
+test('startRecording from the SDK: events to the members allowed room.recording (as the reference), pause/resume/stop, files that decode; refused without room.recording', async () => {
   const created = await t.createRoom();
   const alice = await enter(created.id, 'alice', { name: 'Alice', permissions: ['room.recording'] });
   const bob = await enter(created.id, 'bob', { name: 'Bob', permissions: [] });
+  const carol = await enter(created.id, 'carol', { name: 'Carol', permissions: ['room.recording'] });
   const camera = syntheticCamera({ audio: true });
   try {
     await alice.publish('camera', camera.stream);
@@ -48,9 +49,10 @@ test('startRecording from the SDK: events to everyone, pause/resume/stop, files 
 
     const aliceEvents = recordEvents(alice);
     const bobEvents = recordEvents(bob);
+    const carolEvents = recordEvents(carol);
     const recording = await alice.startRecording();
     assert.ok(['starting', 'recording'].includes(recording.state), recording.state);
-    await waitFor('bob hears recording.started', () => bobEvents.some((e) => e.event === 'recording.started'), 20_000);
+    await waitFor('carol hears recording.started', () => carolEvents.some((e) => e.event === 'recording.started'), 20_000);
     await waitFor('the recording runs', () => recording.state === 'recording', 20_000);
 
     await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -62,8 +64,9 @@ test('startRecording from the SDK: events to everyone, pause/resume/stop, files 
     await recording.stop();
     await waitFor('recording.ended at alice', () => aliceEvents.some((e) => e.event === 'recording.ended'), 20_000);
     assert.equal(recording.state, 'stopped');
-    assert.ok(bobEvents.some((e) => e.event === 'recording.updated' && e.state === 'paused'), 'bob heard the pause');
-    await waitFor('bob hears the end', () => bobEvents.some((e) => e.event === 'recording.ended' && e.state === 'stopped'), 20_000);
+    assert.ok(carolEvents.some((e) => e.event === 'recording.updated' && e.state === 'paused'), 'carol heard the pause');
+    await waitFor('carol hears the end', () => carolEvents.some((e) => e.event === 'recording.ended' && e.state === 'stopped'), 20_000);
+    assert.deepEqual(bobEvents, [], 'bob, without room.recording, hears no recording event');
 
     const listed = (await alice.getRecordings()).recordings;
     assert.deepEqual(listed.map((r) => r.id), [recording.id]);
@@ -90,6 +93,7 @@ test('startRecording from the SDK: events to everyone, pause/resume/stop, files 
 
   } finally {
     camera.stop();
+    await carol.leave();
     await bob.leave();
     await alice.leave();
   }

@@ -113,22 +113,22 @@ export async function createServer(config: Config, options: { log?: Logger } = {
   for (const event of ['recording.started', 'recording.updated', 'recording.ended'] as const) {
     recordings.on(event, (recording) => {
       const live = sessions.get(recording.roomId);
-      if (live?.id === recording.sessionId) live.announce(event, { room_session_id: live.id, room_id: live.roomId, recording });
+      if (live?.id === recording.sessionId) live.announce(event, { room_session_id: live.id, room_id: live.roomId, recording }, ['room.recording']);
     });
   }
-  // The SDK's stream.* events (RTMP streams), to every endpoint of the session.
+  // The SDK's stream.* events (RTMP streams), to the session's endpoints allowed to stream.
   for (const event of ['stream.started', 'stream.ended'] as const) {
     live.on(event, (stream) => {
       const session = sessions.get(stream.roomId);
-      if (session?.id === stream.sessionId) session.announce(event, { room_session_id: session.id, room_id: session.roomId, stream });
+      if (session?.id === stream.sessionId) session.announce(event, { room_session_id: session.id, room_id: session.roomId, stream }, ['room.stream', 'room.stream.start']);
     });
   }
   const playbacks = new PlaybackManager({ config: config.playback, log: log.child({ module: 'playbacks' }) });
-  // The SDK's playback.* events: every endpoint of the session hears of each change.
+  // The SDK's playback.* events, to the session's endpoints allowed `room.playback`.
   for (const event of ['playback.started', 'playback.updated', 'playback.ended'] as const) {
     playbacks.on(event, (playback) => {
       const session = sessions.get(playback.roomId);
-      if (session?.id === playback.sessionId) session.announce(event, { room_session_id: session.id, room_id: session.roomId, playback });
+      if (session?.id === playback.sessionId) session.announce(event, { room_session_id: session.id, room_id: session.roomId, playback }, ['room.playback']);
     });
   }
   const compositions = new CompositionManager({

@@ -8,6 +8,7 @@ import {
   type FinishReason,
   type MemberState,
   type Meta,
+  type Permission,
   type VideoPosition,
   type SignalNotification,
   type SignalNotificationParams,
@@ -67,11 +68,14 @@ export class Endpoint {
   /** Kinds the endpoint muted itself (`audioMute()`/`videoMute()`); it may unmute them. */
   readonly selfMuted = new Set<TrackKind>();
   readonly settings: MemberSettings;
+  /** What its access token allows (the latest one, after a resume); decides which egress events it hears. */
+  permissions: readonly Permission[];
 
-  constructor(id: string, name: string, connection: EndpointConnection, meta: Meta = {}) {
+  constructor(id: string, name: string, connection: EndpointConnection, meta: Meta = {}, permissions: readonly Permission[] = []) {
     this.id = id;
     this.name = name;
     this.connection = connection;
+    this.permissions = permissions;
     this.settings = {
       deaf: false,
       inputVolume: 0,

@@ -7,6 +7,7 @@ import {
   AtriumError,
   ErrorCode,
   TypedEmitter,
+  hasPermission,
   SELF_POSITION_KEY,
   layoutNames,
   layoutStreamKey,
@@ -18,6 +19,7 @@ import {
   type MemberState,
   type MemberUpdatedEvent,
   type Meta,
+  type Permission,
   type RoomJoinedEvent,
   type RoomState,
   type RoomUpdatableField,
@@ -159,7 +161,7 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
   }
 
   /** Adds an endpoint; one already connected with the same id is replaced (a page reload). */
-  join(identity: { id: string; name: string; meta?: Meta }, connection: EndpointConnection): Endpoint {
+  join(identity: { id: string; name: string; meta?: Meta; permissions?: readonly Permission[] }, connection: EndpointConnection): Endpoint {
     if (this.ended_) throw new AtriumError(ErrorCode.ROOM_DISABLED, 'the room session has ended');
     const existing = this.endpoints.get(identity.id);
     if (this.roomSettings.locked && !existing) {
@@ -175,7 +177,7 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
     }
     clearTimeout(this.emptyTimer);
     this.emptyTimer = undefined;
-    const endpoint = new Endpoint(identity.id, identity.name, connection, identity.meta);
+    const endpoint = new Endpoint(identity.id, identity.name, connection, identity.meta, identity.permissions);
     const assigned = this.roomSettings.positions.get(endpoint.id);
     if (assigned) endpoint.settings.position = assigned;
     this.endpoints.set(endpoint.id, endpoint);
@@ -724,8 +726,14 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
   }
 
   /** Tells every endpoint of the session (what other services report, e.g. recordings). */
-  announce<N extends SignalNotification>(method: N, params: SignalNotificationParams<N>): void {
-    this.broadcast(method, params);
+  /**
+   * Tells every endpoint — or, with `audience`, those whose token holds one of its permissions
+   * (the reference sends `recording.*` only to `room.recording` holders, and so on).
+   */
+  announce<N extends SignalNotification>(method: N, params: SignalNotificationParams<N>, audience?: readonly Permission[]): void {
+    for (const endpoint of this.endpoints.values()) {
+      if (!audience || audience.some((permission) => hasPermission(endpoint.permissions, permission))) endpoint.connection.notify(method, params);
+    }
   }
 
   private broadcast<N extends SignalNotification>(

@@ -86,7 +86,7 @@ export class SessionManager {
       throw new AtriumError(ErrorCode.ROOM_DISABLED, room.disabled ? 'the room is disabled' : 'the room was deactivated after its session');
     }
     const session = await this.openSession(room);
-    const endpoint = session.join({ id: claims.endpoint.id, name: claims.endpoint.name, meta: claims.meta }, connection);
+    const endpoint = session.join({ id: claims.endpoint.id, name: claims.endpoint.name, meta: claims.meta, permissions: claims.permissions }, connection);
     await this.write(session.id);
     return { room, session, endpoint, permissions: claims.permissions };
   }
