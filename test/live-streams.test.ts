@@ -10,7 +10,7 @@
  *   served without credentials; stopping writes the playlist's end marker.
  * - An RTMP URL nobody listens on: the stream fails with ffmpeg's reason (`livestream-failed`,
  *   `stream.ended` with status `failed`); the server and the session's other outputs go on.
- * - Bad input: 400 for a non-RTMP URL, 404 unknown session/stream, 409 a second HLS.
+ * - Bad input: 400 for a non-RTMP URL, 404 unknown session/stream, 409 a second HLS, 502 without ffmpeg.
  * - Room previews (`enableRoomPreviews`): `previewUrl` serves a JPEG of the composite.
  * - `autoStartConfig.hls`: HLS starts with the session.
  */
@@ -181,7 +181,7 @@ test('HLS over REST: playable playlist and segments served without credentials, 
   assert.deepEqual(list.data.map((s) => [s.id, s.status]), [[hls.id, 'stopped']]);
 });
 
-test('bad input: non-RTMP URL 400, unknown session 404, unknown stream 404, ended session 409', async () => {
+test('bad input: non-RTMP URL 400, unknown session 404, unknown stream 404, ended session 409, no ffmpeg 502', async () => {
   const created = await t.createRoom();
   const alice = await enter(created.id, 'alice', [], false);
   const sessionId = alice.sessionId;
@@ -194,6 +194,18 @@ test('bad input: non-RTMP URL 400, unknown session 404, unknown stream 404, ende
   assert.equal((await json<{ error: { code: string } }>(await t.api('POST', `/api/v1/sessions/${unknown}/hls`), 404)).error.code, 'SESSION_NOT_FOUND');
   assert.equal((await json<{ error: { code: string } }>(await t.api('GET', `/api/v1/sessions/${sessionId}/livestreams/${unknown}`), 404)).error.code, 'LIVESTREAM_NOT_FOUND');
   assert.equal((await json<{ error: { code: string } }>(await t.api('POST', `/api/v1/sessions/${sessionId}/hls/${unknown}/actions/stop`), 404)).error.code, 'LIVESTREAM_NOT_FOUND');
+  const noFfmpeg = await startTestServer({ ATRIUM_FFMPEG_PATH: '/nonexistent/ffmpeg' });
+  try {
+    const room = await noFfmpeg.createRoom();
+    const { room: carol } = await join(room.id, await noFfmpeg.token('carol', room.id), { url: noFfmpeg.url, wrtc: wrtcImpl });
+    const refused = await json<{ error: { code: string; message: string } }>(await noFfmpeg.api('POST', `/api/v1/sessions/${carol.sessionId}/hls`), 502);
+    assert.equal(refused.error.code, 'LIVESTREAM_FAILED');
+    assert.match(refused.error.message, /ffmpeg is not installed/);
+    assert.deepEqual((await json<{ data: LiveStream[] }>(await noFfmpeg.api('GET', `/api/v1/sessions/${carol.sessionId}/hls`), 200)).data, [], 'nothing was started');
+    await carol.leave();
+  } finally {
+    await noFfmpeg.close();
+  }
   await alice.leave();
   await waitFor('the session ends', async () => (await t.api('POST', `/api/v1/sessions/${sessionId}/hls`)).status === 409, 15_000);
 });

@@ -142,7 +142,7 @@ function liveStreamRoutes(): RouteDoc[] {
       params: sessionIdParamsSchema,
       body: startLiveStreamBodySchema,
       responses: { 201: { description: 'The live stream, starting.', body: liveStreamSchema, headers: { location: 'URL of the live stream.' } } },
-      errors: [ErrorCode.SESSION_NOT_FOUND, ErrorCode.SESSION_ENDED, ErrorCode.LIVESTREAM_ACTIVE],
+      errors: [ErrorCode.SESSION_NOT_FOUND, ErrorCode.SESSION_ENDED, ErrorCode.LIVESTREAM_ACTIVE, ErrorCode.LIVESTREAM_FAILED],
     },
     {
       method: 'POST',
@@ -156,7 +156,7 @@ function liveStreamRoutes(): RouteDoc[] {
       auth: 'apiKey',
       params: sessionIdParamsSchema,
       responses: { 201: { description: 'The HLS stream, starting.', body: liveStreamSchema, headers: { location: 'URL of the HLS stream.' } } },
-      errors: [ErrorCode.SESSION_NOT_FOUND, ErrorCode.SESSION_ENDED, ErrorCode.LIVESTREAM_ACTIVE],
+      errors: [ErrorCode.SESSION_NOT_FOUND, ErrorCode.SESSION_ENDED, ErrorCode.LIVESTREAM_ACTIVE, ErrorCode.LIVESTREAM_FAILED],
     },
     ...kinds.flatMap(({ segment, noun, id }): RouteDoc[] => [
       {

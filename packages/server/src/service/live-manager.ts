@@ -28,6 +28,7 @@ import { HLS_PLAYLIST, LiveOutput, type LiveOutputTarget } from '../egress/live-
 import type { RoomSession } from '../rtc/room-session.js';
 import type { RoomSessions } from '../rtc/room-sessions.js';
 import type { Store } from '../store/store.js';
+import { ffmpegAvailable } from './recording-payloads.js';
 
 /** Ended streams kept for listing. */
 const MAX_KEPT = 500;
@@ -83,6 +84,7 @@ export class LiveManager extends TypedEmitter<LiveManagerEvents> {
   /** Starts pushing the session's composite to an RTMP(S) server. */
   async startRtmp(sessionId: string, url: string): Promise<LiveStream> {
     const session = await this.requireLiveSession(sessionId);
+    await this.requireFfmpeg();
     const masked = maskStreamKey(url);
     const active = this.sessions.get(sessionId);
     if (active && [...active.outputs.values()].some((o) => o.output.target.kind === 'rtmp' && o.output.target.url === url)) {
@@ -94,6 +96,7 @@ export class LiveManager extends TypedEmitter<LiveManagerEvents> {
   /** Starts HLS for the session (one per session); the playlist is served at `playlistUrl`. */
   async startHls(sessionId: string): Promise<LiveStream> {
     const session = await this.requireLiveSession(sessionId);
+    await this.requireFfmpeg();
     const existing = [...(this.sessions.get(sessionId)?.outputs.values() ?? [])].find((o) => o.stream.kind === 'hls');
     if (existing) throw new AtriumError(ErrorCode.LIVESTREAM_ACTIVE, `room session "${sessionId}" already has HLS (${existing.stream.id})`);
     const id = randomUUID();
@@ -314,6 +317,12 @@ export class LiveManager extends TypedEmitter<LiveManagerEvents> {
     } catch (error) {
       this.log.error({ err: error, type, streamId: stream.id }, 'could not queue a live stream webhook');
     }
+  }
+
+  /** LIVESTREAM_FAILED (502) when ffmpeg cannot run, before anything starts. */
+  private async requireFfmpeg(): Promise<void> {
+    const problem = await ffmpegAvailable(this.config.ffmpegPath);
+    if (problem) throw new AtriumError(ErrorCode.LIVESTREAM_FAILED, problem);
   }
 
   private async requireSessionRecord(sessionId: string): Promise<{ roomId: string; endedAt: string | null }> {
