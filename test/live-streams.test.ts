@@ -12,7 +12,9 @@
  *   `stream.ended` with status `failed`); the server and the session's other outputs go on.
  * - Bad input: 400 for a non-RTMP URL, 404 unknown session/stream, 409 a second HLS, 502 without ffmpeg.
  * - Room previews (`enableRoomPreviews`): `previewUrl` serves a JPEG of the composite.
- * - `autoStartConfig.hls`: HLS starts with the session.
+ * - `autoStartConfig.hls`: HLS starts with the session, at its quality and orientation.
+ * - A server killed with SIGKILL leaves its live compositor (ffmpeg waiting on UDP forever): the
+ *   next start kills it.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -24,7 +26,10 @@ import { after, before, test } from 'node:test';
 import type { LiveStream, WebhookEnvelope } from '@atrium/protocol';
 import { join, RequestError, type Room, type RoomStream } from '../packages/sdk/src/index.js';
 import { probe } from './helpers/ffprobe.js';
+import { startChildServer } from './helpers/child-server.js';
 import { startRtmpServer, type TestRtmpServer } from './helpers/rtmp-server.js';
+import { createServer } from '../packages/server/src/server.js';
+import { loadConfig } from '../packages/server/src/config.js';
 import { startTestServer, waitFor, type TestServer } from './helpers/server.js';
 import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js';
 import { syntheticCamera, wrtcImpl, type SyntheticMedia } from './helpers/wrtc-media.js';
@@ -210,8 +215,11 @@ test('bad input: non-RTMP URL 400, unknown session 404, unknown stream 404, ende
   await waitFor('the session ends', async () => (await t.api('POST', `/api/v1/sessions/${sessionId}/hls`)).status === 409, 15_000);
 });
 
-test('room previews: previewUrl serves a JPEG of the composite; autoStartConfig.hls starts HLS with the session', async () => {
-  const created = await t.createRoom({ enableRoomPreviews: true, autoStartConfig: { hls: { config: { layout: { type: 'GRID' } } } } });
+test('room previews: previewUrl serves a JPEG of the composite; autoStartConfig.hls starts HLS with the session at its quality and orientation', async () => {
+  const created = await t.createRoom({
+    enableRoomPreviews: true,
+    autoStartConfig: { hls: { config: { layout: { type: 'GRID', gridSize: 1 }, quality: 'low', orientation: 'portrait' } } },
+  });
   const alice = await enter(created.id, 'alice', [], true);
   assert.equal(alice.previewUrl, `${t.url}/previews/${alice.sessionId}/preview.jpg`);
   const image = await waitFor('a preview image', async () => {
@@ -223,9 +231,72 @@ test('room previews: previewUrl serves a JPEG of the composite; autoStartConfig.
   assert.deepEqual([...bytes.subarray(0, 2)], [0xff, 0xd8], 'JPEG magic');
   const hls = await json<{ data: LiveStream[] }>(await t.api('GET', `/api/v1/sessions/${alice.sessionId}/hls`), 200);
   assert.equal(hls.data.length, 1, 'HLS started automatically');
+  const auto = hls.data[0]!;
+  const segmentName = await waitFor('a listed segment', async () => {
+    const playlist = await fetch(`${t.url}${auto.playlistUrl}`);
+    return playlist.status === 200 ? (await playlist.text()).split('\n').find((line) => line.endsWith('.ts')) : undefined;
+  }, 40_000);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-hls-auto-'));
+  try {
+    const file = path.join(dir, 'segment.ts');
+    fs.writeFileSync(file, Buffer.from(await (await fetch(`${t.url}/hls/${auto.id}/${segmentName}`)).arrayBuffer()));
+    const video = (await probe(file)).streams.find((s) => s.codec_type === 'video');
+    assert.deepEqual([video?.width, video?.height], [480, 854], 'quality low, portrait');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 
   const plain = await t.createRoom();
   const bob = await enter(plain.id, 'bob', [], false);
   assert.equal(bob.previewUrl, undefined);
   assert.equal((await fetch(`${t.url}/previews/${bob.sessionId}/preview.jpg`)).status, 404);
+});
+
+/** Pids of ffmpeg processes whose command line names `text`. */
+function ffmpegPidsNaming(text: string): number[] {
+  return fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name)).flatMap((name) => {
+    try {
+      const line = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ');
+      return /(^|\/)ffmpeg /.test(line) && line.includes(text) ? [Number(name)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+test('a live compositor left by a server killed with SIGKILL is killed at the next start', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-live-crash-'));
+  const credentials = { ATRIUM_API_KEY: 'live-crash-key', ATRIUM_API_SECRET: 'live-crash-secret-0123456789' };
+  const auth = `Basic ${Buffer.from(`${credentials.ATRIUM_API_KEY}:${credentials.ATRIUM_API_SECRET}`).toString('base64')}`;
+  const post = async <T>(url: string, body?: unknown): Promise<T> => {
+    const res = await fetch(url, { method: 'POST', headers: { authorization: auth, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    const text = await res.text();
+    assert.ok(res.status < 300, `${url}: ${res.status} ${text}`);
+    return JSON.parse(text) as T;
+  };
+  try {
+    const child = await startChildServer({ DATA_DIR: dataDir, ATRIUM_ICE_ALLOWED_NETWORKS: '127.0.0.0/8', ...credentials });
+    const room = await post<{ id: string }>(`${child.url}/api/v1/rooms`, { title: 'live crash' });
+    const { token } = await post<{ token: string }>(`${child.url}/api/v1/endpoints/alice/access-tokens`, { roomId: room.id });
+    const { room: alice } = await join(room.id, token, { url: child.url, wrtc: wrtcImpl });
+    await post(`${child.url}/api/v1/sessions/${alice.sessionId}/hls`);
+    const liveDir = path.join(dataDir, 'live', 'sessions');
+    const orphans = await waitFor('the compositor runs', () => {
+      const pids = ffmpegPidsNaming(liveDir);
+      return pids.length > 0 ? pids : undefined;
+    });
+    await child.kill9();
+    await alice.leave().catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.deepEqual(ffmpegPidsNaming(liveDir), orphans, 'the compositor outlived its server');
+
+    const server = await createServer(loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ATRIUM_DEMO: '0', ...credentials }));
+    try {
+      await waitFor('the orphan is gone', () => ffmpegPidsNaming(liveDir).length === 0, 5_000);
+    } finally {
+      await server.close();
+    }
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
 });

@@ -145,6 +145,7 @@ export async function createServer(config: Config, options: { log?: Logger } = {
     log: log.child({ module: 'composite-recordings' }),
   });
   await recordings.recoverAfterCrash();
+  await live.recoverAfterCrash();
   await compositions.recoverAfterCrash();
   compositions.start();
   await sessionManager.recoverAfterCrash();

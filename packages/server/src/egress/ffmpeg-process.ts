@@ -13,6 +13,22 @@ const STDERR_TAIL_LINES = 20;
 const QUIT_GRACE_MS = 3_000;
 const INTERRUPT_GRACE_MS = 3_000;
 
+/** Every running ffmpeg of this process, killed if the process exits without stopping them. */
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function track(child: ChildProcess): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    // An ffmpeg reading UDP would otherwise outlive us (a live compositor never sees end of input).
+    process.once('exit', () => {
+      for (const orphan of running) orphan.kill('SIGKILL');
+    });
+  }
+  running.add(child);
+  child.once('close', () => running.delete(child));
+}
+
 export type FfmpegExit = { code: number | null; signal: NodeJS.Signals | null };
 
 export type FfmpegProcessEvents = {
@@ -52,6 +68,7 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
     this.args = args;
     this.inputOnStdin = options.inputOnStdin ?? false;
     this.child = spawn(ffmpegPath, args, { stdio: ['pipe', options.outputOnStdout || options.onStdout ? 'pipe' : 'ignore', 'pipe'] });
+    track(this.child);
     if (options.onStdout) {
       this.child.stdout?.setEncoding('utf8');
       this.child.stdout?.on('data', options.onStdout);

@@ -101,3 +101,31 @@ export async function salvagePartialFile(
   await fs.rename(partial, file);
   return { ok: true, sizeBytes: size, durationMs };
 }
+
+/**
+ * Kills every ffmpeg whose command line names `dir` (a live compositor reads its SDP files from
+ * there). A compositor whose server died waits for input forever — its inputs are UDP, and its
+ * stdout is only written once frames arrive — so the next start ends it. Returns the pids killed.
+ */
+export async function killOrphanFfmpegUnder(dir: string): Promise<number[]> {
+  let pids: string[];
+  try {
+    pids = (await fs.readdir('/proc')).filter((name) => /^\d+$/.test(name));
+  } catch {
+    return [];
+  }
+  const killed: number[] = [];
+  for (const name of pids) {
+    const pid = Number(name);
+    if (pid === process.pid) continue;
+    const line = await commandLine(pid);
+    if (!line || !/(^|\/)ffmpeg /.test(line) || !line.includes(dir)) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+      killed.push(pid);
+    } catch {
+      // Gone already, or not ours to kill.
+    }
+  }
+  return killed;
+}

@@ -15,6 +15,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import {
   AtriumError,
+  autoStartConfigSchema,
   ErrorCode,
   maskStreamKey,
   TypedEmitter,
@@ -28,6 +29,7 @@ import { HLS_PLAYLIST, LiveOutput, type LiveOutputTarget } from '../egress/live-
 import type { RoomSession } from '../rtc/room-session.js';
 import type { RoomSessions } from '../rtc/room-sessions.js';
 import type { Store } from '../store/store.js';
+import { killOrphanFfmpegUnder } from '../egress/orphan-files.js';
 import { ffmpegAvailable } from './recording-payloads.js';
 
 /** Ended streams kept for listing. */
@@ -39,6 +41,27 @@ export interface LiveConfig {
   dir: string;
   ffmpegPath: string;
   previewIntervalSeconds: number;
+}
+
+/** The live composite's canvas and slot count. */
+export interface LiveCanvas {
+  width: number;
+  height: number;
+  maxSlots: number;
+}
+
+const DEFAULT_CANVAS: LiveCanvas = { width: 1280, height: 720, maxSlots: 4 };
+
+/** The canvas `autoStartConfig.hls.config` asks for: quality (low/med/high), orientation, gridSize (slots, at most 9: each is two decoded inputs). */
+export function liveCanvasOf(room: Room): LiveCanvas {
+  const parsed = autoStartConfigSchema.safeParse(room.autoStartConfig);
+  const config = parsed.success ? parsed.data.hls?.config : undefined;
+  const byQuality = { low: [854, 480], med: [1280, 720], high: [1920, 1080] } as const;
+  let [width, height]: readonly [number, number] = byQuality[config?.quality ?? 'med'];
+  if (config?.orientation === 'portrait') [width, height] = [height, width];
+  const grid = config?.layout?.gridSize;
+  const maxSlots = grid === undefined ? DEFAULT_CANVAS.maxSlots : Math.min(9, Math.max(1, grid));
+  return { width, height, maxSlots };
 }
 
 export type LiveEndReason = 'api' | 'session-ended' | 'server-shutdown' | 'failed';
@@ -70,6 +93,8 @@ export class LiveManager extends TypedEmitter<LiveManagerEvents> {
   private readonly log: Logger;
   private readonly config: LiveConfig;
   private readonly sessions = new Map<string, SessionLive>();
+  /** Canvases of sessions whose room configured one (`autoStartConfig.hls.config`), until they end. */
+  private readonly canvases = new Map<string, LiveCanvas>();
   /** Every stream this process ran, newest last (ended ones up to MAX_KEPT). */
   private readonly streams = new Map<string, LiveStream>();
 
@@ -79,6 +104,16 @@ export class LiveManager extends TypedEmitter<LiveManagerEvents> {
     this.live = deps.live;
     this.log = deps.log;
     this.config = deps.config;
+  }
+
+  /**
+   * After a crash: the compositors the previous run left (they never exit on their own) are
+   * killed. Their outputs end by themselves (their stdin input closed with the old server).
+   */
+  async recoverAfterCrash(): Promise<number> {
+    const killed = await killOrphanFfmpegUnder(path.join(this.config.dir, 'sessions'));
+    if (killed.length > 0) this.log.warn({ pids: killed }, 'killed live compositors left by a previous run');
+    return killed.length;
   }
 
   /** Starts pushing the session's composite to an RTMP(S) server. */
@@ -153,6 +188,10 @@ export class LiveManager extends TypedEmitter<LiveManagerEvents> {
 
   /** A new session of `room`: previews and automatic HLS as the room asks. */
   onSessionStarted(session: RoomSession, room: Room): void {
+    if (autoStartConfigSchema.safeParse(room.autoStartConfig).data?.hls?.config) {
+      this.canvases.set(session.id, liveCanvasOf(room));
+      session.once('ended', () => this.canvases.delete(session.id));
+    }
     if (room.enableRoomPreviews) {
       this.ensureCompositor(session, true).started.catch((error: unknown) => this.log.error({ err: error, sessionId: session.id }, 'the room preview did not start'));
     }
@@ -247,6 +286,7 @@ export class LiveManager extends TypedEmitter<LiveManagerEvents> {
     };
     const previewFile = preview ? path.join(workDir, 'preview.jpg') : undefined;
     const compositor = new LiveCompositor({
+      ...(this.canvases.get(session.id) ?? DEFAULT_CANVAS),
       ffmpegPath: this.config.ffmpegPath,
       workDir,
       feed,
