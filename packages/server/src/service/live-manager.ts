@@ -31,6 +31,7 @@ import type { RoomSessions } from '../rtc/room-sessions.js';
 import type { Store } from '../store/store.js';
 import { killOrphanFfmpegUnder } from '../egress/orphan-files.js';
 import { ffmpegAvailable } from './recording-payloads.js';
+import { requireLiveSession, requireSessionRecord } from './live-session.js';
 
 /** Ended streams kept for listing. */
 const MAX_KEPT = 500;
@@ -118,7 +119,7 @@ export class LiveManager extends TypedEmitter<LiveManagerEvents> {
 
   /** Starts pushing the session's composite to an RTMP(S) server. */
   async startRtmp(sessionId: string, url: string): Promise<LiveStream> {
-    const session = await this.requireLiveSession(sessionId);
+    const session = await requireLiveSession(this.store, this.live, sessionId);
     await this.requireFfmpeg();
     const masked = maskStreamKey(url);
     const active = this.sessions.get(sessionId);
@@ -130,7 +131,7 @@ export class LiveManager extends TypedEmitter<LiveManagerEvents> {
 
   /** Starts HLS for the session (one per session); the playlist is served at `playlistUrl`. */
   async startHls(sessionId: string): Promise<LiveStream> {
-    const session = await this.requireLiveSession(sessionId);
+    const session = await requireLiveSession(this.store, this.live, sessionId);
     await this.requireFfmpeg();
     const existing = [...(this.sessions.get(sessionId)?.outputs.values() ?? [])].find((o) => o.stream.kind === 'hls');
     if (existing) throw new AtriumError(ErrorCode.LIVESTREAM_ACTIVE, `room session "${sessionId}" already has HLS (${existing.stream.id})`);
@@ -150,7 +151,7 @@ export class LiveManager extends TypedEmitter<LiveManagerEvents> {
 
   /** `list` for the REST API: SESSION_NOT_FOUND for a session that never existed. */
   async listOfSession(sessionId: string, kind: LiveStream['kind']): Promise<LiveStream[]> {
-    await this.requireSessionRecord(sessionId);
+    await requireSessionRecord(this.store, sessionId);
     return this.list(sessionId, kind);
   }
 
@@ -365,18 +366,4 @@ export class LiveManager extends TypedEmitter<LiveManagerEvents> {
     if (problem) throw new AtriumError(ErrorCode.LIVESTREAM_FAILED, problem);
   }
 
-  private async requireSessionRecord(sessionId: string): Promise<{ roomId: string; endedAt: string | null }> {
-    const record = await this.store.sessions.getSession(sessionId);
-    if (!record) throw new AtriumError(ErrorCode.SESSION_NOT_FOUND, `room session "${sessionId}" does not exist`);
-    return record;
-  }
-
-  private async requireLiveSession(sessionId: string): Promise<RoomSession> {
-    const record = await this.requireSessionRecord(sessionId);
-    const session = this.live.get(record.roomId);
-    if (record.endedAt !== null || !session || session.id !== sessionId || session.ended) {
-      throw new AtriumError(ErrorCode.SESSION_ENDED, `room session "${sessionId}" has ended`);
-    }
-    return session;
-  }
 }

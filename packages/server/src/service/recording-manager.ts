@@ -29,6 +29,7 @@ import type {
 } from '../store/recording-repository.js';
 import { ACTIVE_RECORDING_STATUSES } from '../store/recording-repository.js';
 import type { Store } from '../store/store.js';
+import { requireLiveSession } from './live-session.js';
 import { enqueueParticipantEvent, enqueueRecordingEvent, enqueueTrackEvent, ffmpegAvailable, toRecording } from './recording-payloads.js';
 
 /** Below this much free space in the recordings directory, a recording does not start. */
@@ -89,7 +90,7 @@ export class RecordingManager extends TypedEmitter<RecordingManagerEvents> {
 
   /** Starts recording a live room session. RECORDING_ACTIVE if one is already recording it. */
   async start(sessionId: string, options: StartRecordingOptions = {}): Promise<Recording> {
-    const session = await this.requireLiveSession(sessionId);
+    const session = await requireLiveSession(this.store, this.live, sessionId);
     if (this.starting.has(sessionId) || [...this.active.values()].some((r) => r.record.sessionId === sessionId)) {
       throw new AtriumError(ErrorCode.RECORDING_ACTIVE, `room session "${sessionId}" is already being recorded`);
     }
@@ -467,13 +468,4 @@ export class RecordingManager extends TypedEmitter<RecordingManagerEvents> {
     return record;
   }
 
-  private async requireLiveSession(sessionId: string): Promise<RoomSession> {
-    const record = await this.store.sessions.getSession(sessionId);
-    if (!record) throw new AtriumError(ErrorCode.SESSION_NOT_FOUND, `room session "${sessionId}" does not exist`);
-    const session = this.live.get(record.roomId);
-    if (record.endedAt !== null || !session || session.id !== sessionId || session.ended) {
-      throw new AtriumError(ErrorCode.SESSION_ENDED, `room session "${sessionId}" has ended`);
-    }
-    return session;
-  }
 }

@@ -24,6 +24,7 @@ import type { RoomSessions } from '../rtc/room-sessions.js';
 import type { EndpointListFilter, SessionEndpointRecord, SessionListFilter, SessionRecord } from '../store/session-repository.js';
 import type { Store } from '../store/store.js';
 import type { RoomManager } from './room-manager.js';
+import { requireLiveSession, requireSessionRecord } from './live-session.js';
 
 /** Which live endpoints a session-wide action applies to. */
 export interface EndpointSelection {
@@ -114,10 +115,10 @@ export class SessionManager {
 
   /** Ends a live session on request (REST `actions/end`). */
   async end(sessionId: string, reason: SessionEndReason = 'ended'): Promise<SessionRecord> {
-    const session = await this.requireLive(sessionId);
+    const session = await requireLiveSession(this.store, this.live, sessionId);
     session.end(reason);
     await this.write(sessionId);
-    return this.requireRecord(sessionId);
+    return requireSessionRecord(this.store, sessionId);
   }
 
   /** Ends the room's live session, if any, and waits until that is stored. */
@@ -130,7 +131,7 @@ export class SessionManager {
 
   /** Removes endpoints; with `exact`, a named endpoint that is not connected is ENDPOINT_NOT_FOUND. */
   async kick(sessionId: string, selection: EndpointSelection, exact = false): Promise<string[]> {
-    const session = await this.requireLive(sessionId);
+    const session = await requireLiveSession(this.store, this.live, sessionId);
     if (exact) this.requirePresent(session, selection);
     const kicked = this.select(session, selection).filter((e) => session.kick(e.id)).map((e) => e.id);
     // A session whose endpoints were all removed ends now, not after its timeout.
@@ -140,7 +141,7 @@ export class SessionManager {
   }
 
   async setMuted(sessionId: string, selection: EndpointSelection, kinds: TrackKind[], muted: boolean, exact = false): Promise<string[]> {
-    const session = await this.requireLive(sessionId);
+    const session = await requireLiveSession(this.store, this.live, sessionId);
     if (exact) this.requirePresent(session, selection);
     const endpoints = this.select(session, selection);
     for (const endpoint of endpoints) for (const kind of kinds) session.setEndpointMuted(endpoint.id, kind, muted);
@@ -184,7 +185,7 @@ export class SessionManager {
   }
 
   async getSession(sessionId: string): Promise<Session> {
-    return this.toSession(await this.requireRecord(sessionId));
+    return this.toSession(await requireSessionRecord(this.store, sessionId));
   }
 
   async listSessions(filter: SessionListFilter): Promise<{ data: Session[]; nextCursor: string | null }> {
@@ -361,18 +362,4 @@ export class SessionManager {
     return endpoints;
   }
 
-  private async requireRecord(sessionId: string): Promise<SessionRecord> {
-    const record = await this.store.sessions.getSession(sessionId);
-    if (!record) throw new AtriumError(ErrorCode.SESSION_NOT_FOUND, `room session "${sessionId}" does not exist`);
-    return record;
-  }
-
-  private async requireLive(sessionId: string): Promise<RoomSession> {
-    const record = await this.requireRecord(sessionId);
-    const session = this.live.get(record.roomId);
-    if (record.endedAt !== null || !session || session.id !== sessionId || session.ended) {
-      throw new AtriumError(ErrorCode.SESSION_ENDED, `room session "${sessionId}" has ended`);
-    }
-    return session;
-  }
 }
