@@ -1,6 +1,7 @@
 /**
  * @module Maps every error to the REST error body `{ error: { code, message, details? } }`.
- * Below 500 the client sees the message; 500s are logged with context and shown generically.
+ * The client sees the message of every known error (502/503 say what failed: ffmpeg missing, the
+ * disk full); 500s are logged with context and shown generically.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AtriumError, ErrorCode, type ErrorBody } from '@atrium/protocol';
@@ -43,7 +44,7 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
   request.log.error({ err: error, url: request.url, method: request.method }, 'request failed');
   const status = known?.status ?? 500;
   const body: ErrorBody = {
-    error: { code: known?.code ?? ErrorCode.INTERNAL, message: (status === 501 || status === 503) && known ? known.message : 'internal server error' },
+    error: { code: known?.code ?? ErrorCode.INTERNAL, message: status !== 500 && known ? known.message : 'internal server error' },
   };
   void reply.status(status).send(body);
 }
