@@ -35,9 +35,9 @@ async function json<T>(res: Response, status: number): Promise<T> {
 }
 
 /** Joins `endpointId` and publishes a synthetic camera + microphone as `camera`. */
-async function publisher(roomId: string, endpointId: string): Promise<{ room: Room; media: SyntheticMedia; close(): Promise<void> }> {
+async function publisher(roomId: string, endpointId: string, noise?: number): Promise<{ room: Room; media: SyntheticMedia; close(): Promise<void> }> {
   const { room } = await join(roomId, await t.token(endpointId, roomId), { url: t.url, wrtc: wrtcImpl });
-  const media = syntheticCamera();
+  const media = syntheticCamera(noise === undefined ? {} : { noise });
   await room.publish('camera', media.stream);
   return {
     room,
@@ -209,6 +209,34 @@ test('an unpublished track closes its file while the rest keep recording; pause/
     assert.deepEqual(bulk, { deleted: [recording.id], notFound: ['00000000-0000-4000-8000-000000000000'] });
     assert.equal(fs.existsSync(path.join(t.dataDir, 'recordings', recording.id)), false);
     assert.equal((await t.api('GET', `/api/v1/recordings/${recording.id}`)).status, 404);
+  } finally {
+    await alice.close();
+  }
+});
+
+test('a detailed picture (big keyframes) joining late is recorded whole: it decodes, with no long hole', async () => {
+  const room = await t.createRoom();
+  const alice = await publisher(room.id, 'alice');
+  try {
+    const recording = await json<Recording>(await t.api('POST', `/api/v1/sessions/${alice.room.sessionId}/recordings`), 201);
+    await sleep(1000);
+    // Half of each frame is noise: keyframes of tens of packets, the burst a busy ffmpeg loses (the
+    // encoder, capped near 1 Mbps, sends such frames at a few per second).
+    const bob = await publisher(room.id, 'bob', 0.5);
+    await waitFor('bob is recorded', async () => {
+      const r = await json<Recording>(await t.api('GET', `/api/v1/recordings/${recording.id}`), 200);
+      return r.files.some((f) => f.endpointId === 'bob' && f.kind === 'video') ? r : null;
+    });
+    await sleep(8000);
+    await bob.close();
+    const stopped = await json<Recording>(await t.api('POST', `/api/v1/recordings/${recording.id}/actions/stop`), 200);
+    const bobVideo = stopped.files.find((f) => f.endpointId === 'bob' && f.kind === 'video')!;
+    const file = fileOnDisk(recording.id, fileName(bobVideo));
+    const probed = await probe(file);
+    const frames = Number(probed.streams[0]?.nb_read_frames);
+    const times = await packetTimes(file);
+    assert.ok(frames > 15, `bob's video decodes (${frames} frames, ${bobVideo.sizeBytes} bytes)`);
+    assert.ok(longestGap(times) < 2.5, `no long hole in bob's video: longest gap ${longestGap(times)} s over ${times.length} packets`);
   } finally {
     await alice.close();
   }

@@ -28,13 +28,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TypedEmitter, type TrackKind, type VideoLayoutLayer } from '@atrium/protocol';
 import { FfmpegProcess } from './ffmpeg-process.js';
-import { egressCodecs, freeRtpPort, trackSdp } from './rtp-sdp.js';
+import { egressCodecs, freeRtpPort, LOST_VP8_FRAME, RTP_INPUT_BUFFER_ARGS, trackSdp } from './rtp-sdp.js';
 import { SlotRelay, type SlotRelayStats, type SlotSource } from './slot-relay.js';
 import { blackVp8Keyframe } from './vp8-frames.js';
 
 const KEYFRAME_RETRY_MS = 1000;
-/** ffmpeg's words for a VP8 input that lost its place. */
-const LOST_FRAME = /Keyframe missing|no start marker|dropping frame|Discarding interframe/i;
 
 /** Who is shown: the session's current layers, and a signal when they change. */
 export interface LiveLayoutFeed {
@@ -173,7 +171,7 @@ export class LiveCompositor extends TypedEmitter<LiveCompositorEvents> {
         fs.writeFileSync(sdp, trackSdp(kind, p));
         // A publisher's resolution changes with its bitrate: keep the graph (scale adapts per
         // frame) instead of re-initialising every filter, which stalls xstack/amix.
-        inputs.push('-protocol_whitelist', 'file,udp,rtp', '-listen_timeout', '-1', ...(kind === 'video' ? ['-reinit_filter', '0'] : []), '-i', sdp);
+        inputs.push('-protocol_whitelist', 'file,udp,rtp', '-listen_timeout', '-1', ...RTP_INPUT_BUFFER_ARGS, ...(kind === 'video' ? ['-reinit_filter', '0'] : []), '-i', sdp);
         relays[kind] = new SlotRelay({
           kind,
           ssrc: 0x4c000000 + i * 2 + (kind === 'audio' ? 1 : 0),
@@ -207,7 +205,7 @@ export class LiveCompositor extends TypedEmitter<LiveCompositorEvents> {
       this.emit('mpegts', chunk);
     });
     this.ffmpeg.on('line', (line) => {
-      if (LOST_FRAME.test(line)) this.requestKeyframes();
+      if (LOST_VP8_FRAME.test(line)) this.requestKeyframes();
     });
     this.startupTimer = setInterval(() => {
       if (this.outputSeen) clearInterval(this.startupTimer);

@@ -25,6 +25,16 @@ export const egressCodecs: Record<TrackKind, EgressCodec> = {
   audio: { name: 'opus', clockRate: 48_000, channels: 2, payloadType: 111, container: 'webm', extension: 'webm' },
 };
 
+/**
+ * ffmpeg's receive buffer for each RTP input (`-buffer_size`, capped by the kernel's
+ * `net.core.rmem_max`): a keyframe of a detailed picture is a burst of 50–100 packets, more than
+ * the default buffer holds while ffmpeg is busy.
+ */
+export const RTP_INPUT_BUFFER_ARGS = ['-buffer_size', String(4 * 1024 * 1024)] as const;
+
+/** ffmpeg's words for a VP8 RTP input that lost a frame and waits for the next keyframe. */
+export const LOST_VP8_FRAME = /Keyframe missing|no start marker|dropping frame|Discarding interframe/i;
+
 export function trackSdp(kind: TrackKind, port: number): string {
   const codec = egressCodecs[kind];
   const rtpmap = `${codec.name}/${codec.clockRate}${codec.channels ? `/${codec.channels}` : ''}`;

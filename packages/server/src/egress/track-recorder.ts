@@ -1,7 +1,9 @@
 /**
  * @module Records one published track to one file: a loopback RTP tap feeding an ffmpeg that
  * copies the codec into WebM (`-c copy`, no transcoding). ffmpeg starts first; once its UDP port
- * is bound the publisher is asked for a keyframe, so the file begins decodable. The file is
+ * is bound the publisher is asked for a keyframe, so the file begins decodable; whenever ffmpeg
+ * reports a lost VP8 frame (it then drops frames until the next keyframe) another is asked for,
+ * at most once per `KEYFRAME_RETRY_MS`. The file is
  * written under a temporary name and renamed when ffmpeg has closed it.
  */
 import fs from 'node:fs/promises';
@@ -10,7 +12,7 @@ import { TypedEmitter, type TrackKind } from '@atrium/protocol';
 import type { PublishedTrack } from '../sfu/published-track.js';
 import { FfmpegProcess } from './ffmpeg-process.js';
 import { RtpTap } from './rtp-tap.js';
-import { egressCodecs, freeRtpPort, udpPortBound, writeSdpFile } from './rtp-sdp.js';
+import { egressCodecs, freeRtpPort, LOST_VP8_FRAME, RTP_INPUT_BUFFER_ARGS, udpPortBound, writeSdpFile } from './rtp-sdp.js';
 
 /** How often a video tap still waiting for its first keyframe asks again. */
 const KEYFRAME_RETRY_MS = 1_000;
@@ -127,6 +129,7 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
       // A late first keyframe must not end probing before the video size is known.
       '-analyzeduration', '10000000', '-probesize', '10000000',
       '-reorder_queue_size', '64',
+      ...RTP_INPUT_BUFFER_ARGS,
       '-i', sdp,
       '-map', '0', '-c', 'copy',
       '-f', codec.container,
@@ -147,6 +150,14 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
         throw new Error('ffmpeg did not open its RTP port in time');
       }
       await new Promise((r) => setTimeout(r, 20));
+    }
+    if (kind === 'video') {
+      let lastAsked = 0;
+      ffmpeg.on('line', (line) => {
+        if (!LOST_VP8_FRAME.test(line) || Date.now() - lastAsked < KEYFRAME_RETRY_MS) return;
+        lastAsked = Date.now();
+        track.requestKeyframe();
+      });
     }
     const tap = new RtpTap({ kind, port, payloadType: codec.payloadType, clockRate: codec.clockRate });
     tap.onKeyframeNeeded = () => track.requestKeyframe();
