@@ -6,33 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startPostgres, type TestPostgres } from '../../../../test/helpers/postgres.js';
-import type { DatabaseLocation } from './database.js';
 import type { CompositionRecord } from './composition-repository.js';
+import { at, insertRoomWithSession, storeBackends } from '../../../../test/helpers/store-backends.js';
 import { Store } from './store.js';
 
-const backends: Array<{ name: string; open(): Promise<{ location: DatabaseLocation; close(): Promise<void> }> }> = [
-  {
-    name: 'sqlite',
-    async open() {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-compositions-store-'));
-      return { location: { kind: 'sqlite', file: path.join(dir, 'atrium.sqlite') }, close: async () => fs.rmSync(dir, { recursive: true, force: true }) };
-    },
-  },
-  {
-    name: 'postgres',
-    async open() {
-      const server: TestPostgres = await startPostgres();
-      return { location: { kind: 'postgres', url: server.url }, close: () => server.stop() };
-    },
-  },
-];
-
-const at = (seconds: number): string => new Date(Date.parse('2026-01-01T00:00:00.000Z') + seconds * 1000).toISOString();
+const backends = storeBackends('compositions-store');
 
 for (const { name, open } of backends) {
   describe(name, () => {
@@ -48,19 +27,7 @@ for (const { name, open } of backends) {
       await close?.();
     });
 
-    /** A room with one session; returns their ids. */
-    async function session(): Promise<{ roomId: string; sessionId: string }> {
-      const roomId = randomUUID();
-      const sessionId = randomUUID();
-      await store.rooms.insert({
-        id: roomId, customRoomId: null, name: null, displayName: null, title: 'r', type: 'small-room', timeout: 60, webhook: null,
-        maxEndpoints: null, maxDuration: null, recording: false, recordOnStart: false, quality: '720p', layout: 'grid-responsive',
-        enableChat: true, enableRoomPreviews: false, autoCloseConfig: null, autoStartConfig: null, disabled: false, deactivatedAt: null,
-        createdAt: at(0), updatedAt: at(0),
-      });
-      await store.sessions.insertSession({ id: sessionId, roomId, startedAt: at(1) });
-      return { roomId, sessionId };
-    }
+    const session = (): Promise<{ roomId: string; sessionId: string }> => insertRoomWithSession(store);
 
     const job = (ids: { roomId: string; sessionId: string }, fields: Partial<CompositionRecord> = {}): CompositionRecord => ({
       id: randomUUID(), sessionId: ids.sessionId, roomId: ids.roomId, recordingId: null, status: 'queued', layout: 'grid-responsive',

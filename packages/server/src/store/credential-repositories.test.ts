@@ -5,37 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { startPostgres, type TestPostgres } from '../../../../test/helpers/postgres.js';
-import type { DatabaseLocation } from './database.js';
 import type { RefreshTokenRecord } from './refresh-token-repository.js';
+import { at, storeBackends } from '../../../../test/helpers/store-backends.js';
 import { Store, StoreConflictError } from './store.js';
 
 /** One database per backend for the whole file; each test uses its own keys and families. */
-const backends: Array<{ name: string; open(): Promise<{ location: DatabaseLocation; close(): Promise<void> }> }> = [
-  {
-    name: 'sqlite',
-    async open() {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-credentials-test-'));
-      return {
-        location: { kind: 'sqlite', file: path.join(dir, 'atrium.sqlite') },
-        close: async () => fs.rmSync(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-  {
-    name: 'postgres',
-    async open() {
-      const server: TestPostgres = await startPostgres();
-      return { location: { kind: 'postgres', url: server.url }, close: () => server.stop() };
-    },
-  },
-];
-
-const at = (seconds: number): string => new Date(Date.parse('2026-01-01T00:00:00.000Z') + seconds * 1000).toISOString();
+const backends = storeBackends('credentials-test');
 
 function refreshToken(fields: Partial<RefreshTokenRecord> = {}): RefreshTokenRecord {
   return {
