@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
 import { loadConfig } from '../config.js';
 import { IceAddressPolicy } from './ice-filter.js';
-import { createPeerConfig, withoutTransportCc } from './peer-config.js';
+import { createPeerConfig, withoutTransportCc, withStartBitrate } from './peer-config.js';
 
 /**
  * werift's receive-side transport-wide CC feedback collapses a libwebrtc publisher's bitrate, and
@@ -44,4 +44,19 @@ test('a publish answer keeps REMB, NACK and PLI but declines transport-wide cong
     await browserLike.close();
     await sfu.close();
   }
+});
+
+test('a publish answer tells libwebrtc to start video at the initial bitrate (x-google-start-bitrate), audio untouched', () => {
+  const answer = [
+    'v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 't=0 0',
+    'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'a=rtpmap:111 opus/48000/2', 'a=fmtp:111 minptime=10;useinbandfec=1',
+    'm=video 9 UDP/TLS/RTP/SAVPF 96 102', 'a=rtpmap:96 VP8/90000', 'a=rtcp-fb:96 goog-remb',
+    'a=rtpmap:102 H264/90000', 'a=fmtp:102 profile-level-id=42e01f;packetization-mode=1', '',
+  ].join('\r\n');
+  const munged = withStartBitrate(answer, 1000);
+  assert.match(munged, /a=fmtp:111 minptime=10;useinbandfec=1\r\n/, 'audio keeps its fmtp as it was');
+  assert.match(munged, /a=fmtp:102 profile-level-id=42e01f;packetization-mode=1;x-google-start-bitrate=1000\r\n/);
+  assert.match(munged, /a=fmtp:96 x-google-start-bitrate=1000\r\n/, 'VP8 gets an fmtp line of its own');
+  assert.ok(munged.endsWith('\r\n'), 'the SDP still ends with its line break');
+  assert.equal(withStartBitrate(munged, 1000), munged, 'applied twice, nothing changes');
 });

@@ -10,7 +10,7 @@ import type { RtpIngest } from './rtp-ingest.js';
 import { ReceiverTrackSource } from './track-source.js';
 import type { TransportContext } from './transport-context.js';
 import { announceCandidates, filterRemoteCandidates } from './ice-filter.js';
-import { withoutTransportCc } from './peer-config.js';
+import { withoutTransportCc, withStartBitrate } from './peer-config.js';
 
 export type PublisherEvents = {
   /** The peer connection closed or failed; the publisher is closed. */
@@ -82,7 +82,7 @@ export class Publisher extends TypedEmitter<PublisherEvents> {
       pc.connectionStateChange.subscribe((state) => {
         if (state === 'failed' || state === 'closed') publisher.close();
       });
-      return { publisher, answerSdp: announceCandidates(local, context.announcedIps) };
+      return { publisher, answerSdp: announceCandidates(withStartBitrate(local, context.bitrate.initial / 1000), context.announcedIps) };
     } catch (error) {
       publisher.close();
       if (error instanceof AtriumError) throw error;
