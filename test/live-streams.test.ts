@@ -252,6 +252,47 @@ test('room previews: previewUrl serves a JPEG of the composite; autoStartConfig.
   assert.equal((await fetch(`${t.url}/previews/${bob.sessionId}/preview.jpg`)).status, 404);
 });
 
+/** Mean brightness (0–255) of a 32×32 patch of a JPEG around (fx, fy), fractions of its size. */
+async function brightnessAt(jpeg: Buffer, fx: number, fy: number): Promise<number> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-preview-'));
+  try {
+    const file = path.join(dir, 'p.jpg');
+    fs.writeFileSync(file, jpeg);
+    const { stdout } = await run('ffmpeg', ['-v', 'error', '-i', file, '-vf', `crop=32:32:iw*${fx}-16:ih*${fy}-16,scale=1:1`, '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], { encoding: 'buffer' });
+    return stdout[0]!;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('the live composite follows the layout: a member where its layer is, moved without a restart when the layout changes', async () => {
+  const created = await t.createRoom({ enableRoomPreviews: true });
+  const alice = await enter(created.id, 'alice', ['room.set_position'], true);
+  const bob = await enter(created.id, 'bob', [], false);
+  const preview = async (): Promise<Buffer | undefined> => {
+    const response = await fetch(alice.previewUrl!);
+    return response.status === 200 ? Buffer.from(await response.arrayBuffer()) : undefined;
+  };
+  // grid-responsive with two members: alice's camera on the left, bob (no camera) on the right.
+  const sideBySide = await waitFor('alice left, nothing right', async () => {
+    const image = await preview();
+    if (!image) return undefined;
+    const [left, right] = [await brightnessAt(image, 0.25, 0.5), await brightnessAt(image, 0.75, 0.5)];
+    return left > 40 && right < 20 ? { left, right } : undefined;
+  }, 40_000);
+  assert.ok(sideBySide.left > 40);
+  // Bob off the canvas: alice alone takes all of it.
+  await alice.setPositions({ positions: { bob: 'off-canvas' } });
+  const alone = await waitFor('alice over the whole canvas', async () => {
+    const image = await preview();
+    if (!image) return undefined;
+    const right = await brightnessAt(image, 0.75, 0.5);
+    return right > 40 ? right : undefined;
+  }, 20_000);
+  assert.ok(alone > 40);
+  await bob.leave();
+});
+
 /** Pids of ffmpeg processes whose command line names `text`. */
 function ffmpegPidsNaming(text: string): number[] {
   return fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name)).flatMap((name) => {

@@ -111,6 +111,15 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
     this.child.stdin.write(chunk);
   }
 
+  /**
+   * Sends a filter command while ffmpeg runs (its interactive `c`: `<target> -1 <command> <arg>`
+   * on stdin), e.g. `command('overlay@o0', 'x', '640')`. Not for `inputOnStdin` processes.
+   */
+  command(target: string, command: string, argument: string): void {
+    if (this.inputOnStdin || this.stopping || this.exit_ || !this.child.stdin || this.child.stdin.writableEnded) return;
+    this.child.stdin.write(`c${target} -1 ${command} ${argument}\n`);
+  }
+
   /** The last lines ffmpeg wrote to stderr. */
   stderrTail(): string[] {
     return this.partialLine ? [...this.tail, this.partialLine] : [...this.tail];

@@ -2,7 +2,9 @@
  * The live compositor with Debian's ffmpeg: four fixed slots, one fed by a scripted VP8 source
  * that joins then leaves (a layout change), the others filler; its MPEG-TS copied to HLS on disk
  * by a LiveOutput. The segments are H.264 1280×720 + AAC by ffprobe, segments keep coming after
- * the member left with the same ffmpeg process (no restart), and the preview JPEG is written.
+ * the member left with the same ffmpeg process (no restart), the slot follows its layer's
+ * rectangle (what is seen there: test/live-streams.test.ts, with real publishers), and the
+ * preview JPEG is written.
  * Also the pure filter/output builders.
  */
 import assert from 'node:assert/strict';
@@ -15,7 +17,7 @@ import { test } from 'node:test';
 import { RtpHeader, RtpPacket } from 'werift';
 import type { VideoLayoutLayer } from '@atrium/protocol';
 import type { RtpSink } from '../sfu/published-track.js';
-import { compositeFilter, gridOf, LiveCompositor, type LiveLayoutFeed } from './live-compositor.js';
+import { compositeFilter, gridOf, gridRect, layerRect, LiveCompositor, type LiveLayoutFeed } from './live-compositor.js';
 import { LiveOutput, outputArgs } from './live-output.js';
 import type { SlotSource } from './slot-relay.js';
 import { encodeVp8Frames } from './vp8-frames.js';
@@ -32,9 +34,14 @@ class ScriptedSource implements SlotSource {
     this.sinks.delete(sink);
   }
   requestKeyframe(): void {}
-  push(payload: Buffer, timestamp: number): void {
-    const packet = new RtpPacket(new RtpHeader({ payloadType: 100, sequenceNumber: this.seq++ & 0xffff, timestamp, ssrc: 77, marker: true }), payload);
-    for (const sink of this.sinks) sink.writeRtp(packet);
+  /** One VP8 frame as RTP packets of at most 1 100 payload bytes, as a publisher sends it (ffmpeg's RTP input reads datagrams of at most 1 472 bytes). */
+  push(frame: Buffer, timestamp: number): void {
+    for (let offset = 0; offset < frame.length; offset += 1100) {
+      const last = offset + 1100 >= frame.length;
+      const payload = Buffer.concat([Buffer.from([offset === 0 ? 0x10 : 0x00]), frame.subarray(offset, offset + 1100)]);
+      const packet = new RtpPacket(new RtpHeader({ payloadType: 100, sequenceNumber: this.seq++ & 0xffff, timestamp, ssrc: 77, marker: last }), payload);
+      for (const sink of this.sinks) sink.writeRtp(packet);
+    }
   }
 }
 
@@ -49,8 +56,8 @@ class Feed extends EventEmitter implements LiveLayoutFeed {
   }
 }
 
-const layer = (memberId: string): VideoLayoutLayer => ({
-  memberId, streamTag: 'camera', x: 0, y: 0, width: 50, height: 50, layerIndex: 0, zIndex: 0,
+const layer = (memberId: string, rect = { x: 0, y: 0, width: 50, height: 50 }): VideoLayoutLayer => ({
+  memberId, streamTag: 'camera', ...rect, layerIndex: 0, zIndex: 0,
   reservation: 'standard-1', position: 'auto', playingFile: false, visible: true,
 });
 
@@ -67,7 +74,11 @@ test('filter graph and output arguments', () => {
   assert.deepEqual(gridOf(4), [2, 2]);
   assert.deepEqual(gridOf(2), [2, 1]);
   const graph = compositeFilter(4, 1280, 720, 25);
-  assert.match(graph, /xstack=inputs=4:layout=0_0\|640_0\|0_360\|640_360/);
+  assert.match(graph, /^color=c=black:size=1280x720:rate=25\[c0\]/);
+  assert.match(graph, /\[0:v\]scale@s0=w=640:h=360:force_original_aspect_ratio=increase,crop@c0=w=640:h=360/);
+  assert.match(graph, /\[c3\]\[v3\]overlay@o3=x=640:y=360:eof_action=repeat\[v\]/);
+  assert.deepEqual(gridRect(1, 4, 1280, 720), { x: 640, y: 0, width: 640, height: 360 });
+  assert.deepEqual(layerRect({ x: 25, y: 50, width: 50, height: 50 }, 1280, 720), { x: 320, y: 360, width: 640, height: 360 });
   assert.match(graph, /\[1:a\]\[3:a\]\[5:a\]\[7:a\]amix=inputs=4:normalize=0/);
   assert.match(compositeFilter(1, 640, 360, 25), /anull\[a\]/);
   assert.match(compositeFilter(4, 1280, 720, 25, 5), /\[v\]split=2\[vout\]\[vsplit\];\[vsplit\]fps=1\/5,scale=640:-2\[vpreview\]$/);
@@ -111,9 +122,13 @@ test('live composite to HLS: h264 + aac segments, a member joins and leaves with
     const cpuBefore = cpuSeconds(pid);
     const started = Date.now();
     for (let i = 0; i < frames.length; i++) {
-      alice.push(Buffer.concat([Buffer.from([0x10]), frames[i]!.data]), i * 3600);
+      alice.push(frames[i]!.data, i * 3600);
       await sleep(40);
+      // Placed by its layer: the top-left quarter, then the whole canvas (ffmpeg commands, no restart).
+      if (i === 75) feed.set([layer('alice', { x: 0, y: 0, width: 100, height: 100 })]);
     }
+    assert.deepEqual(compositor.slotRects()[0], { x: 0, y: 0, width: 1280, height: 720 });
+    assert.deepEqual(compositor.slotRects()[1], { x: 1280, y: 720, width: 640, height: 360 }, 'an empty slot is off the canvas');
     console.log(`live compositor ffmpeg CPU (4 slots, 1 fed, 1280x720 25 fps): ${(((cpuSeconds(pid) - cpuBefore) / ((Date.now() - started) / 1000)) * 100).toFixed(1)}% of one core`);
     feed.set([]);
     assert.deepEqual(compositor.slotKeys(), [undefined, undefined, undefined, undefined]);

@@ -12,8 +12,10 @@
  * connection and breaks the HLS timeline, so the compositor is built for the most members it
  * shows; slots without a member carry the relay's filler (black VP8, Opus silence). Joins and
  * leaves only re-assign relays (`SlotRelay.assign`): ffmpeg never restarts. The layers of the
- * layout feed (computeLayout order, i.e. priority) choose WHO is in which slot; the slot
- * geometry is the fixed grid, not the layers' rectangles (known simplification).
+ * layout feed (computeLayout order, i.e. priority) choose WHO is in which slot, and each slot is
+ * moved and resized to its member's layer rectangle with ffmpeg filter commands (`c` on its
+ * stdin: `scale`/`crop` sizes, `overlay` position) — the live layout, without a restart. Slots
+ * nobody fills leave the canvas.
  *
  * Pitfall (measured, slot-relay.test.ts): ffmpeg opens its inputs one after the other and stalls
  * on an input that is silent, so every relay sends (filler) before ffmpeg starts.
@@ -72,6 +74,8 @@ interface Slot {
   audio: SlotRelay;
   /** `memberId:tag` shown, or undefined. */
   key: string | undefined;
+  /** Where ffmpeg places it now. */
+  rect: SlotRect;
 }
 
 /** Columns × rows of the fixed grid for `n` slots. */
@@ -80,22 +84,48 @@ export function gridOf(n: number): [cols: number, rows: number] {
   return [cols, Math.ceil(n / cols)];
 }
 
-/** The `-filter_complex` graph: `n` video inputs (even indexes) and `n` audio inputs (odd) → [v], [a]. */
-export function compositeFilter(n: number, width: number, height: number, fps: number, previewIntervalSeconds?: number): string {
+/** Where a slot's picture goes on the canvas, in pixels (even numbers, for yuv420p). */
+export interface SlotRect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** The fixed grid's cell `i` of `n`: where a slot sits until a layout places it. */
+export function gridRect(i: number, n: number, width: number, height: number): SlotRect {
   const [cols, rows] = gridOf(n);
-  const cellW = Math.floor(width / cols / 2) * 2;
-  const cellH = Math.floor(height / rows / 2) * 2;
-  const parts: string[] = [];
+  const cellW = even(width / cols);
+  const cellH = even(height / rows);
+  return { x: (i % cols) * cellW, y: Math.floor(i / cols) * cellH, width: cellW, height: cellH };
+}
+
+/** A layer's rectangle (percent of the canvas) in pixels of a `width`×`height` canvas. */
+export function layerRect(layer: Pick<VideoLayoutLayer, 'x' | 'y' | 'width' | 'height'>, width: number, height: number): SlotRect {
+  return {
+    x: even((layer.x / 100) * width),
+    y: even((layer.y / 100) * height),
+    width: Math.max(2, even((layer.width / 100) * width)),
+    height: Math.max(2, even((layer.height / 100) * height)),
+  };
+}
+
+const even = (value: number): number => Math.floor(value / 2) * 2;
+
+/**
+ * The `-filter_complex` graph: `n` video inputs (even indexes) and `n` audio inputs (odd) → [v], [a].
+ * Each slot is scaled to cover its rectangle (`scale@s<i>` … `crop@c<i>`) and overlaid on a
+ * black canvas at its place (`overlay@o<i>`): named so `LiveCompositor` can move and resize
+ * them with ffmpeg commands while it runs.
+ */
+export function compositeFilter(n: number, width: number, height: number, fps: number, previewIntervalSeconds?: number): string {
+  const parts: string[] = [`color=c=black:size=${width}x${height}:rate=${fps}[c0]`];
   for (let i = 0; i < n; i++) {
+    const r = gridRect(i, n, width, height);
     parts.push(
-      `[${2 * i}:v]scale=${cellW}:${cellH}:force_original_aspect_ratio=decrease,pad=${cellW}:${cellH}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=${fps}[v${i}]`,
+      `[${2 * i}:v]scale@s${i}=w=${r.width}:h=${r.height}:force_original_aspect_ratio=increase,crop@c${i}=w=${r.width}:h=${r.height},setsar=1,fps=${fps}[v${i}]`,
+      `[c${i}][v${i}]overlay@o${i}=x=${r.x}:y=${r.y}:eof_action=repeat${i === n - 1 ? '[v]' : `[c${i + 1}]`}`,
     );
-  }
-  const cells = Array.from({ length: n }, (_, i) => `[v${i}]`).join('');
-  if (n === 1) parts.push(`[v0]pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2[v]`);
-  else {
-    const layout = Array.from({ length: n }, (_, i) => `${(i % cols) * cellW}_${Math.floor(i / cols) * cellH}`).join('|');
-    parts.push(`${cells}xstack=inputs=${n}:layout=${layout}:fill=black,pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2[v]`);
   }
   const audio = Array.from({ length: n }, (_, i) => `[${2 * i + 1}:a]`).join('');
   parts.push(n === 1 ? `${audio}anull[a]` : `${audio}amix=inputs=${n}:normalize=0:dropout_transition=0[a]`);
@@ -182,7 +212,7 @@ export class LiveCompositor extends TypedEmitter<LiveCompositorEvents> {
           },
         });
       }
-      this.slots.push({ video: relays.video!, audio: relays.audio!, key: undefined });
+      this.slots.push({ video: relays.video!, audio: relays.audio!, key: undefined, rect: gridRect(i, maxSlots, width, height) });
     }
     const args = [
       '-hide_banner', '-loglevel', 'warning', '-nostats',
@@ -219,14 +249,21 @@ export class LiveCompositor extends TypedEmitter<LiveCompositorEvents> {
     this.assignSlots();
   }
 
-  /** Who fills each slot now: layers with a member, in layer order, up to `maxSlots`. */
+  /**
+   * Who fills each slot now — layers with a member, in layer order, up to `maxSlots` — and where:
+   * each shown slot moves to its layer's rectangle, the others leave the canvas.
+   */
   assignSlots(): void {
     if (this.stopped) return;
     const wanted: string[] = [];
+    const rects = new Map<string, SlotRect>();
     for (const layer of this.options.feed.layers()) {
       if (!layer.memberId || layer.reservation === '' || layer.visible === false) continue;
       const key = `${layer.memberId}:${layer.streamTag ?? 'camera'}`;
-      if (!wanted.includes(key)) wanted.push(key);
+      if (!wanted.includes(key)) {
+        wanted.push(key);
+        rects.set(key, layerRect(layer, this.options.width, this.options.height));
+      }
       if (wanted.length === this.slots.length) break;
     }
     // Members already shown keep their slot; newcomers take the free ones.
@@ -242,6 +279,29 @@ export class LiveCompositor extends TypedEmitter<LiveCompositorEvents> {
       const free = this.slots.find((s) => s.key === undefined);
       if (free) this.fill(free, key);
     }
+    this.slots.forEach((slot, i) => this.place(i, slot.key ? rects.get(slot.key) : undefined));
+  }
+
+  /** Moves slot `i` to `rect` (undefined: off the canvas) with ffmpeg commands, when it changed. */
+  private place(i: number, rect: SlotRect | undefined): void {
+    const slot = this.slots[i]!;
+    const target = rect ?? { ...slot.rect, x: this.options.width, y: this.options.height };
+    const { x, y, width, height } = slot.rect;
+    if (target.x === x && target.y === y && target.width === width && target.height === height) return;
+    if (target.width !== width || target.height !== height) {
+      this.ffmpeg?.command(`scale@s${i}`, 'w', String(target.width));
+      this.ffmpeg?.command(`scale@s${i}`, 'h', String(target.height));
+      this.ffmpeg?.command(`crop@c${i}`, 'w', String(target.width));
+      this.ffmpeg?.command(`crop@c${i}`, 'h', String(target.height));
+    }
+    this.ffmpeg?.command(`overlay@o${i}`, 'x', String(target.x));
+    this.ffmpeg?.command(`overlay@o${i}`, 'y', String(target.y));
+    slot.rect = target;
+  }
+
+  /** Where each slot is placed now (for tests and diagnostics). */
+  slotRects(): SlotRect[] {
+    return this.slots.map((s) => ({ ...s.rect }));
   }
 
   private fill(slot: Slot, key: string | undefined): void {
