@@ -3,7 +3,7 @@
  * ../shared/net/isolated.sh when root — so WebRTC media stays in a throwaway network namespace —
  * with the SFUs pinned to core 0 and the load generator to core 1 (`taskset`).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +21,15 @@ if (isolate && !existsSync(isolatedScript)) {
 }
 if (!isRoot) console.error('bench: not root, so no isolated network namespace: media may use this machine\'s interfaces');
 if (!canPin) console.error('bench: fewer than 2 cores or no taskset: the SFUs and the load generator are not pinned, figures mix');
+
+// Janus comes from Debian; its start script installs it with apt, which cannot reach the mirror
+// from inside the network namespace: install it (and gcc, for its loopback shim) here first.
+const wantsJanus = !process.argv.slice(2).some((arg) => arg.startsWith('--sfu=')) || process.argv.slice(2).some((arg) => arg.startsWith('--sfu=') && arg.includes('janus'));
+if (wantsJanus && isRoot && spawnSync('sh', ['-c', 'command -v janus && command -v gcc'], { stdio: 'ignore' }).status !== 0) {
+  console.error('bench: installing Debian\'s janus (and gcc) for the side-by-side run');
+  const installed = spawnSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq janus gcc >/dev/null'], { stdio: 'inherit' });
+  if (installed.status !== 0) console.error('bench: janus could not be installed; its columns will say why it failed');
+}
 
 const iceNetworks = process.env.ATRIUM_TEST_ICE_NETWORKS ?? (isolate || process.env.ATRIUM_ISOLATED === '1' ? '127.0.0.0/8,10.77.0.0/24' : '127.0.0.0/8');
 const env = [
