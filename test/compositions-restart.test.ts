@@ -13,6 +13,7 @@ import { join } from '../packages/sdk/src/index.js';
 import { loadConfig } from '../packages/server/src/config.js';
 import { createServer } from '../packages/server/src/server.js';
 import { startChildServer } from './helpers/child-server.js';
+import { processesWith } from './helpers/processes.js';
 import { probe } from './helpers/ffprobe.js';
 import { waitFor } from './helpers/server.js';
 import { syntheticCamera, wrtcImpl } from './helpers/wrtc-media.js';
@@ -31,16 +32,6 @@ async function call<T>(method: string, url: string, body?: unknown): Promise<T> 
   return JSON.parse(text) as T;
 }
 
-/** Pids of live processes whose command line contains `needle`. */
-function processesWith(needle: string): number[] {
-  return fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((pid) => {
-    try {
-      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(needle);
-    } catch {
-      return false;
-    }
-  });
-}
 
 test('a composition rendering at a crash is re-queued at the next start and completes', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-comp-crash-'));

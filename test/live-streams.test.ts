@@ -27,6 +27,7 @@ import type { LiveStream, WebhookEnvelope } from '@atrium/protocol';
 import { join, RequestError, type Room, type RoomStream } from '../packages/sdk/src/index.js';
 import { probe } from './helpers/ffprobe.js';
 import { startChildServer } from './helpers/child-server.js';
+import { processesWith } from './helpers/processes.js';
 import { startRtmpServer, type TestRtmpServer } from './helpers/rtmp-server.js';
 import { createServer } from '../packages/server/src/server.js';
 import { loadConfig } from '../packages/server/src/config.js';
@@ -293,18 +294,6 @@ test('the live composite follows the layout: a member where its layer is, moved 
   await bob.leave();
 });
 
-/** Pids of ffmpeg processes whose command line names `text`. */
-function ffmpegPidsNaming(text: string): number[] {
-  return fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name)).flatMap((name) => {
-    try {
-      const line = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ');
-      return /(^|\/)ffmpeg /.test(line) && line.includes(text) ? [Number(name)] : [];
-    } catch {
-      return [];
-    }
-  });
-}
-
 test('a live compositor left by a server killed with SIGKILL is killed at the next start', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-live-crash-'));
   const credentials = { ATRIUM_API_KEY: 'live-crash-key', ATRIUM_API_SECRET: 'live-crash-secret-0123456789' };
@@ -323,17 +312,17 @@ test('a live compositor left by a server killed with SIGKILL is killed at the ne
     await post(`${child.url}/api/v1/sessions/${alice.sessionId}/hls`);
     const liveDir = path.join(dataDir, 'live', 'sessions');
     const orphans = await waitFor('the compositor runs', () => {
-      const pids = ffmpegPidsNaming(liveDir);
+      const pids = processesWith(liveDir);
       return pids.length > 0 ? pids : undefined;
     });
     await child.kill9();
     await alice.leave().catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    assert.deepEqual(ffmpegPidsNaming(liveDir), orphans, 'the compositor outlived its server');
+    assert.deepEqual(processesWith(liveDir), orphans, 'the compositor outlived its server');
 
     const server = await createServer(loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ATRIUM_DEMO: '0', ...credentials }));
     try {
-      await waitFor('the orphan is gone', () => ffmpegPidsNaming(liveDir).length === 0, 5_000);
+      await waitFor('the orphan is gone', () => processesWith(liveDir).length === 0, 5_000);
     } finally {
       await server.close();
     }

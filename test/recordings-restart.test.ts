@@ -14,6 +14,7 @@ import { join } from '../packages/sdk/src/index.js';
 import { loadConfig } from '../packages/server/src/config.js';
 import { createServer } from '../packages/server/src/server.js';
 import { startChildServer } from './helpers/child-server.js';
+import { processesWith } from './helpers/processes.js';
 import { probe } from './helpers/ffprobe.js';
 import { waitFor } from './helpers/server.js';
 import { syntheticCamera, wrtcImpl } from './helpers/wrtc-media.js';
@@ -30,15 +31,6 @@ async function call<T>(method: string, url: string, body?: unknown): Promise<T> 
   const text = await res.text();
   assert.ok(res.status < 300, `${method} ${url}: ${res.status} ${text}`);
   return JSON.parse(text) as T;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 test('recordings in progress at a crash are finished at the next start', async () => {
@@ -83,13 +75,7 @@ test('recordings in progress at a crash are finished at the next start', async (
       const types = events.map((e) => e.type);
       assert.ok(types.includes('recording-stopped'), types.join(', '));
       assert.equal(types.filter((ty) => ty === 'participant-track-recording-stopped').length, 2);
-      await waitFor('no orphan ffmpeg', () => !fs.readdirSync('/proc').some((p) => /^\d+$/.test(p) && processAlive(Number(p)) && (() => {
-        try {
-          return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(recording.id);
-        } catch {
-          return false;
-        }
-      })()), 5000);
+      await waitFor('no orphan ffmpeg', () => processesWith(recording.id).length === 0, 5000);
     } finally {
       await server.close();
     }

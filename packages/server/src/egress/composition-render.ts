@@ -9,6 +9,7 @@ import os from 'node:os';
 import { TypedEmitter } from '@atrium/protocol';
 import { FfmpegProcess } from './ffmpeg-process.js';
 import { compositionArgs, type CompositionPlan } from './composition-plan.js';
+import { commandArgs } from './orphan-files.js';
 
 /** Nice value of a composition's ffmpeg: the SFU and live egress come first. */
 const RENDER_NICENESS = 10;
@@ -95,14 +96,13 @@ export class CompositionRender extends TypedEmitter<CompositionRenderEvents> {
 export async function stopOrphanRender(pid: number | null, output: string): Promise<void> {
   const partial = renderingName(output);
   if (pid !== null) {
-    const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.split('\0').includes(partial)) {
+    if ((await commandArgs(pid))?.includes(partial)) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
         // Already gone.
       }
-      for (let i = 0; i < 50 && (await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')) !== ''; i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 50 && (await commandArgs(pid)) !== undefined; i++) await new Promise((r) => setTimeout(r, 20));
     }
   }
   await fs.rm(partial, { force: true });

@@ -12,12 +12,14 @@ import { partialName, sdpFileOf } from './track-recorder.js';
 const run = promisify(execFile);
 const ORPHAN_EXIT_TIMEOUT_MS = 3_000;
 
+/** The arguments process `pid` runs with; undefined when it is gone (or a zombie, whose command line is empty). */
+export async function commandArgs(pid: number): Promise<string[] | undefined> {
+  const text = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return text === '' ? undefined : text.replace(/\0$/, '').split('\0');
+}
+
 async function commandLine(pid: number): Promise<string | undefined> {
-  try {
-    return (await fs.readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').join(' ');
-  } catch {
-    return undefined;
-  }
+  return (await commandArgs(pid))?.join(' ');
 }
 
 /** Sends an RTCP BYE to the RTP port named in the file's SDP: ffmpeg ends its input and closes the file. */
