@@ -26,6 +26,7 @@ import { after, before, test } from 'node:test';
 import type { LiveStream, WebhookEnvelope } from '@atrium/protocol';
 import { join, RequestError, type Room, type RoomStream } from '../packages/sdk/src/index.js';
 import { probe } from './helpers/ffprobe.js';
+import { playlistSegments } from '../packages/server/src/egress/live-output.js';
 import { startChildServer } from './helpers/child-server.js';
 import { processesWith } from './helpers/processes.js';
 import { startRtmpServer, type TestRtmpServer } from './helpers/rtmp-server.js';
@@ -149,7 +150,7 @@ test('HLS over REST: playable playlist and segments served without credentials, 
   const playlist = await fetch(`${t.url}${hls.playlistUrl}`);
   assert.equal(playlist.status, 200);
   assert.equal(playlist.headers.get('content-type'), 'application/vnd.apple.mpegurl');
-  const segmentName = (await playlist.text()).split('\n').find((line) => line.endsWith('.ts'));
+  const segmentName = playlistSegments(await playlist.text())[0];
   assert.ok(segmentName, 'the playlist lists a segment');
   const segment = await fetch(`${t.url}/hls/${hls.id}/${segmentName}`);
   assert.equal(segment.status, 200);
@@ -235,7 +236,7 @@ test('room previews: previewUrl serves a JPEG of the composite; autoStartConfig.
   const auto = hls.data[0]!;
   const segmentName = await waitFor('a listed segment', async () => {
     const playlist = await fetch(`${t.url}${auto.playlistUrl}`);
-    return playlist.status === 200 ? (await playlist.text()).split('\n').find((line) => line.endsWith('.ts')) : undefined;
+    return playlist.status === 200 ? playlistSegments(await playlist.text())[0] : undefined;
   }, 40_000);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-hls-auto-'));
   try {

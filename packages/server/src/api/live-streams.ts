@@ -16,9 +16,7 @@ import {
   type ErrorBody,
 } from '@atrium/protocol';
 import type { LiveManager } from '../service/live-manager.js';
-import { parse } from './validate.js';
-
-const bodyOf = (body: unknown): unknown => (body === undefined || body === null ? {} : body);
+import { bodyOf, parse } from './validate.js';
 
 function notFound(reply: FastifyReply, message: string): FastifyReply {
   const body: ErrorBody = { error: { code: ErrorCode.NOT_FOUND, message } };

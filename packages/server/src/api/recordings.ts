@@ -16,9 +16,7 @@ import {
 } from '@atrium/protocol';
 import type { RecordingManager } from '../service/recording-manager.js';
 import type { RoomManager } from '../service/room-manager.js';
-import { parse } from './validate.js';
-
-const bodyOf = (body: unknown): unknown => (body === undefined || body === null ? {} : body);
+import { bodyOf, parse } from './validate.js';
 
 /** A single `bytes=` range of a file of `size` bytes: inclusive bounds, or 'unsatisfiable'; undefined when absent or not parseable (whole file). */
 export function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | undefined {

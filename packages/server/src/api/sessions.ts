@@ -16,9 +16,8 @@ import {
 } from '@atrium/protocol';
 import type { RoomManager } from '../service/room-manager.js';
 import type { SessionManager } from '../service/session-manager.js';
-import { parse } from './validate.js';
+import { bodyOf, parse } from './validate.js';
 
-const bodyOf = (body: unknown): unknown => (body === undefined || body === null ? {} : body);
 const kindsOf = (kind: 'audio' | 'video' | 'both'): TrackKind[] => (kind === 'both' ? ['audio', 'video'] : [kind]);
 
 export function registerSessionRoutes(app: FastifyInstance, rooms: RoomManager, sessions: SessionManager): void {

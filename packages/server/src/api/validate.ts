@@ -25,3 +25,6 @@ export function parse<S extends z.ZodType>(
   }
   throw validationError(result.error, what);
 }
+
+/** A request body to validate: an absent (or JSON `null`) body counts as `{}`. */
+export const bodyOf = (body: unknown): unknown => (body === undefined || body === null ? {} : body);

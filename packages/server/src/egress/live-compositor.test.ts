@@ -18,7 +18,7 @@ import { RtpHeader, RtpPacket } from 'werift';
 import type { VideoLayoutLayer } from '@atrium/protocol';
 import type { RtpSink } from '../sfu/published-track.js';
 import { compositeFilter, gridOf, gridRect, layerRect, LiveCompositor, type LiveLayoutFeed } from './live-compositor.js';
-import { LiveOutput, outputArgs } from './live-output.js';
+import { HLS_PLAYLIST, LiveOutput, outputArgs, playlistSegments } from './live-output.js';
 import type { SlotSource } from './slot-relay.js';
 import { encodeVp8Frames } from './vp8-frames.js';
 
@@ -62,7 +62,7 @@ const layer = (memberId: string, rect = { x: 0, y: 0, width: 50, height: 50 }): 
 });
 
 const segmentsOf = (dir: string): string[] =>
-  fs.existsSync(path.join(dir, 'index.m3u8')) ? fs.readFileSync(path.join(dir, 'index.m3u8'), 'utf8').split('\n').filter((l) => l.endsWith('.ts')) : [];
+  fs.existsSync(path.join(dir, HLS_PLAYLIST)) ? playlistSegments(fs.readFileSync(path.join(dir, HLS_PLAYLIST), 'utf8')) : [];
 
 function cpuSeconds(pid: number): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');

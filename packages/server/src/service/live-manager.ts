@@ -53,14 +53,17 @@ export interface LiveCanvas {
 
 const DEFAULT_CANVAS: LiveCanvas = { width: 1280, height: 720, maxSlots: 4 };
 
-/** The canvas `autoStartConfig.hls.config` asks for: quality (low/med/high), orientation, gridSize (slots, at most 9: each is two decoded inputs). */
-export function liveCanvasOf(room: Room): LiveCanvas {
-  const parsed = autoStartConfigSchema.safeParse(room.autoStartConfig);
-  const config = parsed.success ? parsed.data.hls?.config : undefined;
+/**
+ * The canvas `autoStartConfig.hls.config` asks for: quality (low/med/high), orientation, gridSize
+ * (slots, at most 9: each is two decoded inputs); undefined when the room configures none.
+ */
+export function liveCanvasOf(room: Room): LiveCanvas | undefined {
+  const config = autoStartConfigSchema.safeParse(room.autoStartConfig).data?.hls?.config;
+  if (!config) return undefined;
   const byQuality = { low: [854, 480], med: [1280, 720], high: [1920, 1080] } as const;
-  let [width, height]: readonly [number, number] = byQuality[config?.quality ?? 'med'];
-  if (config?.orientation === 'portrait') [width, height] = [height, width];
-  const grid = config?.layout?.gridSize;
+  let [width, height]: readonly [number, number] = byQuality[config.quality ?? 'med'];
+  if (config.orientation === 'portrait') [width, height] = [height, width];
+  const grid = config.layout?.gridSize;
   const maxSlots = grid === undefined ? DEFAULT_CANVAS.maxSlots : Math.min(9, Math.max(1, grid));
   return { width, height, maxSlots };
 }
@@ -189,8 +192,9 @@ export class LiveManager extends TypedEmitter<LiveManagerEvents> {
 
   /** A new session of `room`: previews and automatic HLS as the room asks. */
   onSessionStarted(session: RoomSession, room: Room): void {
-    if (autoStartConfigSchema.safeParse(room.autoStartConfig).data?.hls?.config) {
-      this.canvases.set(session.id, liveCanvasOf(room));
+    const canvas = liveCanvasOf(room);
+    if (canvas) {
+      this.canvases.set(session.id, canvas);
       session.once('ended', () => this.canvases.delete(session.id));
     }
     if (room.enableRoomPreviews) {
