@@ -259,6 +259,18 @@ export const signalMethods = {
     }),
     result: z.object({}),
   },
+  /**
+   * The size this endpoint shows a subscription's video at, in device pixels (0×0: not shown).
+   * For a simulcast stream the SFU sends the smallest layer that fills it (bandwidth permitting).
+   */
+  'subscription.setVideoSize': {
+    params: z.object({
+      subscriptionId: z.string().min(1).max(100),
+      width: z.number().int().min(0).max(16_384),
+      height: z.number().int().min(0).max(16_384),
+    }),
+    result: z.object({}),
+  },
   unsubscribe: {
     params: z.object({ subscriptionId: z.string().min(1).max(100) }),
     result: z.object({}),
@@ -322,6 +334,11 @@ export const signalNotifications = {
     tag: streamTagSchema,
     track: trackInfoSchema,
   }),
+  /**
+   * To the publishing endpoint of a simulcast stream: the layers (rids) someone receives. Send
+   * these and pause the others until they are listed again.
+   */
+  'stream.layers': z.object({ tag: streamTagSchema, active: z.array(z.string().max(32)).max(8) }),
   'subscription.ended': z.object({
     subscriptionId: z.string(),
     reason: z.enum(['unsubscribed', 'unpublished', 'endpoint-left']),

@@ -97,6 +97,7 @@ export {
   LocalEndpoint,
   type RoomEvents,
   type TokenRefreshOptions,
+  type PublishOptions,
   type LayoutChangedEvent,
   type EgressEntity,
   type RoomLeftEvent,

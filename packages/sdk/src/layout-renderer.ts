@@ -28,6 +28,11 @@ export interface LayoutRendererOptions {
    * (the local video overlay) their video has the class `atrium-local-overlay`.
    */
   localMemberId?: string;
+  /**
+   * Called with a tile's size in CSS pixels when it is placed or resized, and 0×0 when it leaves
+   * the canvas (the stage tells the SFU, which sends a simulcast layer that fills the tile).
+   */
+  onTileSize?(memberId: string, streamTag: string, width: number, height: number): void;
 }
 
 /** Class names of the rendered elements, for styling. */
@@ -62,6 +67,7 @@ export class LayoutRenderer {
   private readonly container: HTMLDivElement;
   private readonly tiles = new Map<string, Tile>();
   private layers: readonly VideoLayoutLayer[] = [];
+  private readonly resizeObserver: ResizeObserver | undefined;
   private destroyed_ = false;
 
   constructor(options: LayoutRendererOptions) {
@@ -73,6 +79,17 @@ export class LayoutRenderer {
     this.container.className = LayoutClass.container;
     Object.assign(this.container.style, { position: 'absolute', inset: '0', overflow: 'hidden' });
     root.append(this.container);
+    const onTileSize = options.onTileSize;
+    const Observer = view?.ResizeObserver;
+    if (onTileSize && Observer) {
+      this.resizeObserver = new Observer((entries) => {
+        for (const entry of entries) {
+          const tile = [...this.tiles.values()].find((t) => t.element === entry.target);
+          if (!tile) continue;
+          onTileSize(tile.memberId, tile.streamTag, Math.round(entry.contentRect.width), Math.round(entry.contentRect.height));
+        }
+      });
+    }
   }
 
   get destroyed(): boolean {
@@ -122,6 +139,7 @@ export class LayoutRenderer {
     if (this.destroyed_) return;
     this.destroyed_ = true;
     for (const [key, tile] of this.tiles) this.removeTile(key, tile);
+    this.resizeObserver?.disconnect();
     this.container.remove();
   }
 
@@ -184,6 +202,7 @@ export class LayoutRenderer {
     this.container.append(element);
     const tile: Tile = { element, video, label, placeholder, memberId, streamTag, layer };
     this.tiles.set(key, tile);
+    this.resizeObserver?.observe(element);
     return tile;
   }
 
@@ -224,6 +243,8 @@ export class LayoutRenderer {
   }
 
   private removeTile(key: string, tile: Tile): void {
+    this.resizeObserver?.unobserve(tile.element);
+    if (!this.destroyed_) this.options.onTileSize?.(tile.memberId, tile.streamTag, 0, 0);
     tile.video.srcObject = null;
     tile.element.remove();
     this.tiles.delete(key);

@@ -105,6 +105,26 @@ export class LocalStream {
     return old;
   }
 
+  /**
+   * @internal Simulcast: sends the layers (rids) listed and pauses the others — the SFU says
+   * which ones someone receives (`stream.layers`).
+   */
+  async setActiveLayers(rids: readonly string[]): Promise<void> {
+    const sender = this.pc.getSenders().find((s) => s.track?.kind === 'video');
+    if (!sender || this.closed_) return;
+    const parameters = sender.getParameters();
+    let changed = false;
+    for (const encoding of parameters.encodings) {
+      if (encoding.rid === undefined) continue;
+      const active = rids.includes(encoding.rid);
+      if (encoding.active !== active) {
+        encoding.active = active;
+        changed = true;
+      }
+    }
+    if (changed) await sender.setParameters(parameters);
+  }
+
   /** Stops publishing; others get `stream.unpublished`. The local tracks keep running. */
   async unpublish(): Promise<void> {
     if (this.closed_) return;

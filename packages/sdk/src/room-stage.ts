@@ -25,6 +25,8 @@ export class RoomStage {
   private readonly renderer: LayoutRenderer;
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly audioElements = new Map<string, HTMLAudioElement>();
+  /** Each stream's tile size (CSS pixels), also for subscriptions made after the tile. */
+  private readonly tileSizes = new Map<string, { width: number; height: number }>();
   private closed = false;
 
   constructor(room: Room, root: HTMLElement, options: RoomStageOptions) {
@@ -36,6 +38,11 @@ export class RoomStage {
       getStream: (memberId, tag) => {
         if (memberId !== room.localEndpoint.id) return this.subscriptions.get(streamKey(memberId, tag))?.mediaStream;
         return options.localVideoOverlay ? room.localStreams.find((stream) => stream.tag === tag)?.mediaStream : undefined;
+      },
+      onTileSize: (memberId, tag, width, height) => {
+        const key = streamKey(memberId, tag);
+        this.tileSizes.set(key, { width, height });
+        void this.subscriptions.get(key)?.setVideoSize(width, height).catch(() => undefined);
       },
     });
     room.on('layout.changed', (event) => this.render(event.layout));
@@ -78,6 +85,8 @@ export class RoomStage {
     }
     if (this.closed) return;
     this.subscriptions.set(key, subscription);
+    const size = this.tileSizes.get(key);
+    if (size) void subscription.setVideoSize(size.width, size.height).catch(() => undefined);
     if (stream.tracks.some((track) => track.kind === 'audio')) {
       const audio = this.root.ownerDocument.createElement('audio');
       audio.autoplay = true;

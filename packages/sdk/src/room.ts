@@ -74,6 +74,20 @@ export interface RoomMediaOptions {
 }
 
 
+export interface PublishOptions {
+  /** Send the video in three simulcast layers (see `Room.publish`). Default false. */
+  simulcast?: boolean;
+}
+
+/** Simulcast layers, lowest resolution first (the order the SFU expects). */
+function simulcastEncodings(): RTCRtpEncodingParameters[] {
+  return [
+    { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+    { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+    { rid: 'f', maxBitrate: 1_700_000 },
+  ];
+}
+
 /** This client's own endpoint in the room. */
 export class LocalEndpoint {
   readonly id: string;
@@ -220,13 +234,19 @@ export class Room extends TypedEmitter<RoomEvents> {
     return this.finished_;
   }
 
-  /** Publishes a MediaStream (at most one audio and one video track) under `tag`. */
-  async publish(tag: string, mediaStream: MediaStream): Promise<LocalStream> {
+  /**
+   * Publishes a MediaStream (at most one audio and one video track) under `tag`. With
+   * `simulcast`, the video is sent in three layers (full, half and quarter resolution); the SFU
+   * gives each subscriber the layer that fits its tile and bandwidth, and pauses layers nobody
+   * receives. The browser sends fewer layers for small video (two below 960×540, one at 320×180).
+   */
+  async publish(tag: string, mediaStream: MediaStream, options: PublishOptions = {}): Promise<LocalStream> {
     this.assertActive();
     const pc = new this.env.RTCPeerConnection({ iceServers: this.iceServers });
     try {
       for (const track of mediaStream.getTracks()) {
-        pc.addTransceiver(track, { direction: 'sendonly', streams: [mediaStream] });
+        const sendEncodings = options.simulcast && track.kind === 'video' ? simulcastEncodings() : undefined;
+        pc.addTransceiver(track, { direction: 'sendonly', streams: [mediaStream], ...(sendEncodings ? { sendEncodings } : {}) });
       }
       await pc.setLocalDescription(await pc.createOffer());
       await iceGatheringComplete(pc);
@@ -294,6 +314,9 @@ export class Room extends TypedEmitter<RoomEvents> {
       unsubscribe: async (s) => {
         this.endSubscription(s.id, 'unsubscribed');
         if (!this.signal.closed) await this.signal.request('unsubscribe', { subscriptionId: s.id }).catch(() => undefined);
+      },
+      setVideoSize: async (s, width, height) => {
+        if (!this.signal.closed) await this.signal.request('subscription.setVideoSize', { subscriptionId: s.id, width, height });
       },
     });
     this.subscriptions.set(subscription.id, subscription);
@@ -977,6 +1000,11 @@ export class Room extends TypedEmitter<RoomEvents> {
       if (!endpoint) return;
       endpoint.addStream(stream);
       this.emit('stream.published', endpoint, stream);
+    });
+    s.on('stream.layers', ({ tag, active }) => {
+      void this.published.get(tag)?.setActiveLayers(active).catch((error: unknown) => {
+        this.log.warn(`could not pause or resume simulcast layers of ${tag}: ${String(error)}`);
+      });
     });
     s.on('stream.unpublished', ({ endpointId, tag }) => {
       const endpoint = this.endpointsById.get(endpointId);

@@ -18,6 +18,8 @@ export class Subscription extends TypedEmitter<SubscriptionEvents> {
   readonly mediaStream: MediaStream;
   private readonly pc: RTCPeerConnection;
   private readonly doUnsubscribe: (subscription: Subscription) => Promise<void>;
+  private readonly doSetVideoSize: (subscription: Subscription, width: number, height: number) => Promise<void>;
+  private lastVideoSize = '';
   private ended_ = false;
 
   /** @internal Made by `LocalEndpoint.subscribe`. */
@@ -28,6 +30,7 @@ export class Subscription extends TypedEmitter<SubscriptionEvents> {
     mediaStream: MediaStream;
     pc: RTCPeerConnection;
     unsubscribe: (subscription: Subscription) => Promise<void>;
+    setVideoSize: (subscription: Subscription, width: number, height: number) => Promise<void>;
   }) {
     super();
     this.id = init.id;
@@ -36,6 +39,7 @@ export class Subscription extends TypedEmitter<SubscriptionEvents> {
     this.mediaStream = init.mediaStream;
     this.pc = init.pc;
     this.doUnsubscribe = init.unsubscribe;
+    this.doSetVideoSize = init.setVideoSize;
   }
 
   get ended(): boolean {
@@ -53,6 +57,22 @@ export class Subscription extends TypedEmitter<SubscriptionEvents> {
   /** WebRTC statistics of this subscription's peer connection (inbound-rtp: framesDecoded …). */
   getStats(): Promise<RTCStatsReport> {
     return this.pc.getStats();
+  }
+
+  /**
+   * Tells the SFU how large this stream's video is shown, in CSS pixels (0×0: not shown). For a
+   * simulcast stream it then sends the smallest layer that fills that size (bandwidth
+   * permitting); without a size it sends the best. The room's stage (`rootElement`) reports its
+   * tiles by itself; call this when you render the video yourself.
+   */
+  async setVideoSize(width: number, height: number): Promise<void> {
+    const scale = typeof globalThis.devicePixelRatio === 'number' && globalThis.devicePixelRatio > 0 ? globalThis.devicePixelRatio : 1;
+    const w = Math.min(16_384, Math.max(0, Math.round(width * scale)));
+    const h = Math.min(16_384, Math.max(0, Math.round(height * scale)));
+    const key = `${w}x${h}`;
+    if (this.ended_ || key === this.lastVideoSize) return;
+    this.lastVideoSize = key;
+    await this.doSetVideoSize(this, w, h);
   }
 
   /** Stops receiving this stream. */

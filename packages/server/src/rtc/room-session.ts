@@ -245,6 +245,9 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
     endpoint.streams.set(tag, stream);
     const audio = publisher.tracks.get('audio');
     if (audio) this.talking.watch(endpointId, tag, audio, endpoint.settings.inputSensitivity);
+    publisher.on('layers', (active) => {
+      if (endpoint.streams.get(tag) === stream) endpoint.connection.notify('stream.layers', { tag, active });
+    });
     publisher.on('close', () => {
       if (endpoint.streams.get(tag) !== stream) return;
       endpoint.streams.delete(tag);
@@ -353,6 +356,10 @@ export class RoomSession extends TypedEmitter<RoomSessionEvents> {
     if (paused) subscription.clientPaused.add(kind);
     else subscription.clientPaused.delete(kind);
     this.applyPaused(this.requireEndpoint(endpointId), subscription, kind);
+  }
+
+  setSubscriptionVideoSize(endpointId: string, subscriptionId: string, width: number, height: number): void {
+    this.requireSubscription(endpointId, subscriptionId).subscriber.setVideoSize(width, height);
   }
 
   unsubscribe(endpointId: string, subscriptionId: string): void {

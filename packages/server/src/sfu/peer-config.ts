@@ -16,6 +16,8 @@ export const RtpExtensionUri = {
   absSendTime: 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time',
   audioLevel: 'urn:ietf:params:rtp-hdrext:ssrc-audio-level',
   videoOrientation: 'urn:3gpp:video-orientation',
+  /** Names the simulcast layer a packet belongs to (RFC 8852). */
+  rtpStreamId: 'urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id',
 } as const;
 
 /** Extensions whose value travels from publisher to subscriber; werift writes the others itself. */
@@ -48,7 +50,12 @@ function headerExtensions(): PeerConfig['headerExtensions'] {
   const ext = (id: number, uri: string): RTCRtpHeaderExtensionParameters => ({ id, uri });
   return {
     audio: [ext(1, RtpExtensionUri.mid), ext(2, RtpExtensionUri.absSendTime), ext(3, RtpExtensionUri.audioLevel)],
-    video: [ext(1, RtpExtensionUri.mid), ext(2, RtpExtensionUri.absSendTime), ext(4, RtpExtensionUri.videoOrientation)],
+    video: [
+      ext(1, RtpExtensionUri.mid),
+      ext(2, RtpExtensionUri.absSendTime),
+      ext(4, RtpExtensionUri.videoOrientation),
+      ext(10, RtpExtensionUri.rtpStreamId),
+    ],
   };
 }
 

@@ -3,7 +3,7 @@
  * audio and one video track). The endpoint offers; the SFU answers. A publisher may instead be
  * fed plain RTP on loopback (`fromIngest`: a playback's ffmpeg); subscribers cannot tell.
  */
-import { RTCPeerConnection, type RTCRtpTransceiver } from 'werift';
+import { RTCPeerConnection, type RTCRtpReceiver, type RTCRtpTransceiver, type RtpPacket } from 'werift';
 import { AtriumError, ErrorCode, TypedEmitter, type TrackKind } from '@atrium/protocol';
 import { PublishedTrack } from './published-track.js';
 import type { RtpIngest } from './rtp-ingest.js';
@@ -15,6 +15,11 @@ import { withoutTransportCc, withStartBitrate } from './peer-config.js';
 export type PublisherEvents = {
   /** The peer connection closed or failed; the publisher is closed. */
   close: [];
+  /**
+   * Simulcast: the layers (rids) of the video track someone needs changed; the endpoint should
+   * send these and pause the others.
+   */
+  layers: [rids: string[]];
 };
 
 export class Publisher extends TypedEmitter<PublisherEvents> {
@@ -42,7 +47,13 @@ export class Publisher extends TypedEmitter<PublisherEvents> {
       if (!source) continue;
       publisher.tracks.set(
         kind,
-        new PublishedTrack({ kind, source, headerExtensions: [], keyframeIntervalMs: context.keyframeIntervalMs, bitrate: context.bitrate }),
+        new PublishedTrack({
+          kind,
+          layers: [{ rid: undefined, source }],
+          headerExtensions: [],
+          keyframeIntervalMs: context.keyframeIntervalMs,
+          bitrate: context.bitrate,
+        }),
       );
     }
     ingest.on('close', () => publisher.close());
@@ -135,16 +146,57 @@ export class Publisher extends TypedEmitter<PublisherEvents> {
   private addTrack(transceiver: RTCRtpTransceiver, context: TransportContext): void {
     const kind = transceiver.kind;
     if ((kind !== 'audio' && kind !== 'video') || this.tracks.has(kind)) return;
-    // werift creates the receiving track while applying the offer.
+    // werift creates the receiving tracks while applying the offer: one per simulcast rid, in
+    // the offer's order (the SDK lists its layers lowest resolution first), or a single one.
+    const receiver = transceiver.receiver;
+    const layerTracks = receiver.tracks.filter((t) => t.rid !== undefined);
+    const simulcast = kind === 'video' && layerTracks.length > 1;
+    if (simulcast) nackPerSsrc(receiver);
     const published = new PublishedTrack({
       kind,
-      source: new ReceiverTrackSource(transceiver.receiver, transceiver.receiver.track),
+      layers: simulcast
+        ? layerTracks.map((t) => ({ rid: t.rid, source: new ReceiverTrackSource(receiver, t) }))
+        : [{ rid: undefined, source: new ReceiverTrackSource(receiver, receiver.track) }],
       headerExtensions: transceiver.headerExtensions,
       keyframeIntervalMs: context.keyframeIntervalMs,
       bitrate: context.bitrate,
     });
+    if (simulcast) published.onActiveLayersChange = (rids) => this.emit('layers', rids);
     this.tracks.set(kind, published);
   }
+}
+
+/**
+ * werift keeps one NACK generator per receiver and feeds it every packet; with simulcast the
+ * layers' sequence numbers interleave and it would report most packets lost. This gives each
+ * SSRC its own generator (same class, same behaviour).
+ */
+function nackPerSsrc(receiver: RTCRtpReceiver): void {
+  const holder = receiver as unknown as { nack: NackHandlerLike };
+  const original = holder.nack;
+  const Handler = original.constructor as new (receiver: RTCRtpReceiver) => NackHandlerLike;
+  const bySsrc = new Map<number, NackHandlerLike>();
+  holder.nack = {
+    addPacket(packet: RtpPacket): void {
+      const ssrc = packet.header.ssrc;
+      let handler = bySsrc.get(ssrc);
+      if (!handler) {
+        handler = new Handler(receiver);
+        bySsrc.set(ssrc, handler);
+      }
+      handler.addPacket(packet);
+    },
+    close(): void {
+      original.close();
+      for (const handler of bySsrc.values()) handler.close();
+    },
+  };
+}
+
+/** What werift's receiver calls on its NACK generator. */
+interface NackHandlerLike {
+  addPacket(packet: RtpPacket): void;
+  close(): void;
 }
 
 function mediaKinds(sdp: string): string[] {

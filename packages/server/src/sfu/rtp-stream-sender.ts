@@ -118,17 +118,17 @@ export class RtpStreamSender {
   }
 
   /**
-   * Sends the publisher's packet as ours with `sequenceNumber`. Returns false when it could not
-   * be sent (transport not up yet, or closing).
+   * Sends the publisher's packet as ours with `sequenceNumber` (and `timestamp` and `payload`,
+   * when a layer switch renumbered them). Returns false when it could not be sent (transport not
+   * up yet, or closing).
    */
-  send(packet: RtpPacket, sequenceNumber: number): boolean {
+  send(packet: RtpPacket, sequenceNumber: number, timestamp = packet.header.timestamp, payload = packet.payload): boolean {
     const writer = this.writer ?? this.start();
     if (!writer) return false;
     const route = this.currentRoute();
     if (!route) return false;
 
     const header = packet.header;
-    const payload = packet.payload;
     const sourceExtensions = header.extensions;
     // One-byte header extensions (RFC 8285): MID, abs-send-time, then the forwarded ones.
     let extensionBytes = 0;
@@ -145,7 +145,7 @@ export class RtpStreamSender {
     out[0] = extensionBytes > 0 ? 0x90 : 0x80;
     out[1] = (header.marker ? 0x80 : 0) | this.payloadType;
     out.writeUInt16BE(sequenceNumber, 2);
-    out.writeUInt32BE(header.timestamp >>> 0, 4);
+    out.writeUInt32BE(timestamp >>> 0, 4);
     out.writeUInt32BE(this.ssrc, 8);
     const nowMs = performance.timeOrigin + performance.now();
     if (extensionBytes > 0) {
@@ -195,7 +195,7 @@ export class RtpStreamSender {
     if (nowMs - this.lastSrSampleAt >= SR_SAMPLE_INTERVAL_MS) {
       // The sender report pairs an RTP timestamp with the wall clock it was sent at.
       this.lastSrSampleAt = nowMs;
-      counters.rtpTimestamp = header.timestamp;
+      counters.rtpTimestamp = timestamp;
       counters.ntpTimestamp = ntpTimestamp(nowMs);
     }
     return true;

@@ -6,10 +6,13 @@
 import { RTCPeerConnection, type RTCRtpTransceiver, type RtpPacket } from 'werift';
 import { AtriumError, ErrorCode, TypedEmitter, type TrackKind } from '@atrium/protocol';
 import type { Publisher } from './publisher.js';
-import type { PublishedTrack, RtpSink } from './published-track.js';
+import type { LayeredRtpSink, PublishedTrack } from './published-track.js';
+import { BandwidthLimit, layerForSize, layerToForward } from './layer-selection.js';
+import { LayerRewriter } from './layer-rewriter.js';
+import type { TrackLayer } from './track-layer.js';
 import type { TransportContext } from './transport-context.js';
 import { announceCandidates, filterRemoteCandidates } from './ice-filter.js';
-import { SequenceRewriter, extensionIdMap, isVp8KeyframeStart } from './rtp-copy.js';
+import { extensionIdMap, isVp8KeyframeStart } from './rtp-copy.js';
 import { RtpStreamSender } from './rtp-stream-sender.js';
 
 export type SubscriberEvents = {
@@ -26,32 +29,43 @@ export interface SubscribedTrackStats {
   paused: boolean;
   /** The subscriber's last REMB (bits/s; 0 before the first). */
   estimatedBitrate: number;
+  /** Simulcast: the layer (rid) forwarded now, and how many times it changed. */
+  layer: string | undefined;
+  layerSwitches: number;
 }
 
 /** The sending half of one subscribed track. */
-class SubscribedTrack implements RtpSink {
+class SubscribedTrack implements LayeredRtpSink {
   readonly kind: TrackKind;
   private readonly source: PublishedTrack;
   private readonly transceiver: RTCRtpTransceiver;
-  private readonly sequence = new SequenceRewriter();
+  private readonly rewriter: LayerRewriter;
   private readonly sender: RtpStreamSender;
+  private readonly bandwidth = new BandwidthLimit();
   private connected = false;
   private paused = false;
-  private awaitingKeyframe: boolean;
+  /** The layer whose packets are sent now; undefined before the first keyframe (video). */
+  private forwarding: number | undefined;
+  /** The layer to send from its next keyframe on (may equal `forwarding`: restart at a keyframe). */
+  private switchTo: number | undefined;
+  /** The size the endpoint shows this video at (device pixels), when it said. */
+  private videoSize: { width: number; height: number } | undefined;
+  private layerSwitches = 0;
   private unsubscribePli: (() => void) | undefined;
 
   constructor(source: PublishedTrack, transceiver: RTCRtpTransceiver) {
     this.kind = source.kind;
     this.source = source;
     this.transceiver = transceiver;
-    this.awaitingKeyframe = source.kind === 'video';
+    this.rewriter = new LayerRewriter({ vp8: source.simulcast });
+    if (source.kind === 'audio') this.forwarding = 0;
     // Only video negotiates NACK (peer-config.ts), so only video keeps a retransmission history.
     this.sender = new RtpStreamSender(transceiver, { keepHistory: source.kind === 'video' });
     const { unSubscribe } = transceiver.sender.onPictureLossIndication.subscribe(() => {
-      this.source.requestKeyframe();
+      this.source.requestKeyframe(this.switchTo ?? this.forwarding);
     });
     this.unsubscribePli = unSubscribe;
-    source.addSink(this);
+    source.addLayeredSink(this);
   }
 
   /** Called once the answer is applied: the subscriber's extension ids are known. */
@@ -75,16 +89,50 @@ class SubscribedTrack implements RtpSink {
     if (!paused) this.restartAtKeyframe();
   }
 
-  writeRtp(packet: RtpPacket): void {
+  /** The endpoint shows this video at `width`×`height` device pixels (0×0: not shown). */
+  setVideoSize(width: number, height: number): void {
+    this.videoSize = { width, height };
+    if (this.connected && this.source.simulcast) this.tick(Date.now(), new Set());
+  }
+
+  writeLayerRtp(packet: RtpPacket, layer: TrackLayer): void {
     if (!this.connected || this.paused || packet.payload.length === 0) return;
-    if (this.awaitingKeyframe) {
+    const index = layer.index;
+    if (index === this.switchTo) {
       if (!isVp8KeyframeStart(packet.payload)) {
-        this.source.requestKeyframe();
+        // Starting, or restarting this layer: wait for its keyframe. Still on another layer: keep it.
+        if (this.forwarding === undefined || this.forwarding === index) this.source.requestKeyframe(index);
         return;
       }
-      this.awaitingKeyframe = false;
+      if (this.forwarding !== undefined && this.forwarding !== index) {
+        this.rewriter.switchLayer();
+        this.layerSwitches++;
+      }
+      this.forwarding = index;
+      this.switchTo = undefined;
+    } else if (index !== this.forwarding) {
+      return;
     }
-    this.sender.send(packet, this.sequence.rewrite(packet.header.sequenceNumber));
+    const out = this.rewriter.rewrite(packet, Date.now());
+    this.sender.send(packet, out.sequenceNumber, out.timestamp, out.payload);
+  }
+
+  /** Simulcast: re-decides the layer from the tile size and the bandwidth; notes the layers needed. */
+  tick(nowMs: number, needed: Set<number>): void {
+    if (this.kind !== 'video' || !this.source.simulcast || !this.connected || this.paused) return;
+    const layers = this.source.layerViews(nowMs);
+    const limit = this.bandwidth.update(layers, this.estimatedBitrate(), this.forwarding, nowMs);
+    const wanted = Math.min(layerForSize(layers, this.wantedHeight()), limit);
+    needed.add(wanted);
+    if (this.forwarding !== undefined) needed.add(this.forwarding);
+    const target = layerToForward(layers, wanted, this.forwarding);
+    if (target === undefined) return;
+    if (target === this.forwarding) {
+      if (this.switchTo !== undefined && this.switchTo !== this.forwarding) this.switchTo = undefined;
+    } else if (target !== this.switchTo) {
+      this.switchTo = target;
+    }
+    if (this.switchTo !== undefined) this.source.requestKeyframe(this.switchTo);
   }
 
   estimatedBitrate(): number | undefined {
@@ -101,21 +149,34 @@ class SubscribedTrack implements RtpSink {
       retransmitted: sent.retransmitted,
       paused: this.paused,
       estimatedBitrate: this.estimatedBitrate() ?? 0,
+      layer: this.forwarding === undefined ? undefined : this.source.layers[this.forwarding]?.rid,
+      layerSwitches: this.layerSwitches,
     };
   }
 
   close(): void {
-    this.source.removeSink(this);
+    this.source.removeLayeredSink(this);
     this.sender.close();
     this.unsubscribePli?.();
     this.unsubscribePli = undefined;
   }
 
+  /** The height of the layer that fills the endpoint's tile (covering it), from the video's aspect. */
+  private wantedHeight(): number | undefined {
+    const size = this.videoSize;
+    if (!size) return undefined;
+    const aspect = this.source.aspectRatio() ?? 16 / 9;
+    return Math.max(size.height, size.width / aspect);
+  }
+
   private restartAtKeyframe(): void {
-    this.sequence.skipGap();
+    this.rewriter.skipGap();
     if (this.kind !== 'video') return;
-    this.awaitingKeyframe = true;
-    this.source.requestKeyframe();
+    const now = Date.now();
+    const layers = this.source.layerViews(now);
+    const wanted = Math.min(layerForSize(layers, this.wantedHeight()), this.bandwidth.limit);
+    this.switchTo = this.forwarding ?? layerToForward(layers, wanted, undefined) ?? wanted;
+    this.source.requestKeyframe(this.switchTo);
   }
 }
 
@@ -204,6 +265,11 @@ export class Subscriber extends TypedEmitter<SubscriberEvents> {
     const track = this.tracks.get(kind);
     if (!track) throw new AtriumError(ErrorCode.VALIDATION_FAILED, `the stream has no ${kind} track`);
     track.setPaused(paused);
+  }
+
+  /** The endpoint shows this stream's video at `width`×`height` device pixels; simulcast picks the layer that fills it. */
+  setVideoSize(width: number, height: number): void {
+    this.tracks.get('video')?.setVideoSize(width, height);
   }
 
   stats(): SubscribedTrackStats[] {

@@ -17,10 +17,14 @@ export interface TrackSource {
   sendBitrate?(bitsPerSecond: number): void;
 }
 
-/** A track an endpoint publishes over WebRTC: RTP from werift, PLI and REMB back on its transport. */
+/**
+ * A track an endpoint publishes over WebRTC (or one simulcast layer of it): RTP from werift, PLI
+ * and REMB back on its transport. A simulcast layer's SSRC is learned from its first packet.
+ */
 export class ReceiverTrackSource implements TrackSource {
   private readonly receiver: RTCRtpReceiver;
   private readonly track: MediaStreamTrack;
+  private learnedSsrc: number | undefined;
 
   constructor(receiver: RTCRtpReceiver, track: MediaStreamTrack) {
     this.receiver = receiver;
@@ -28,15 +32,18 @@ export class ReceiverTrackSource implements TrackSource {
   }
 
   get ssrc(): number | undefined {
-    return this.track.ssrc;
+    return this.track.ssrc ?? this.learnedSsrc;
   }
 
   onRtp(listener: (packet: RtpPacket) => void): () => void {
-    return this.track.onReceiveRtp.subscribe((packet) => listener(packet)).unSubscribe;
+    return this.track.onReceiveRtp.subscribe((packet) => {
+      this.learnedSsrc = packet.header.ssrc;
+      listener(packet);
+    }).unSubscribe;
   }
 
   requestKeyframe(): void {
-    const ssrc = this.track.ssrc;
+    const ssrc = this.ssrc;
     if (ssrc === undefined) return;
     this.receiver.sendRtcpPLI(ssrc).catch(() => {
       // The transport may be closing; the next request will try again.
@@ -44,7 +51,7 @@ export class ReceiverTrackSource implements TrackSource {
   }
 
   sendBitrate(bitsPerSecond: number): void {
-    const ssrc = this.track.ssrc;
+    const ssrc = this.ssrc;
     if (ssrc === undefined) return;
     this.receiver.dtlsTransport.sendRtcp([createRemb(this.receiver.rtcpSsrc, ssrc, bitsPerSecond)]).catch(() => undefined);
   }

@@ -228,6 +228,11 @@ export class SignalConnection implements LinkSocket {
         session.setSubscriptionPaused(self, p.subscriptionId, p.kind, p.paused);
         return {} as SignalResult<M>;
       }
+      case 'subscription.setVideoSize': {
+        const p = params as { subscriptionId: string; width: number; height: number };
+        session.setSubscriptionVideoSize(self, p.subscriptionId, p.width, p.height);
+        return {} as SignalResult<M>;
+      }
       case 'unsubscribe':
         session.unsubscribe(self, (params as { subscriptionId: string }).subscriptionId);
         return {} as SignalResult<M>;
