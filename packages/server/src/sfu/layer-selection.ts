@@ -1,9 +1,10 @@
 /**
  * @module Which simulcast layer a subscriber should receive. Two limits decide: the size it shows
  * the video at (the SDK reports its tile) and its bandwidth (its REMB estimate against each
- * layer's measured bitrate). A receiver's estimate cannot grow much above what it receives, so
- * after stepping down for bandwidth the layer above is tried again after a back-off (5 s,
- * doubling to 60 s while tries keep failing).
+ * layer's measured bitrate). A receiver's estimate cannot grow much above what it receives, and
+ * lags behind after a move up: a subscriber steps down only when its estimate falls (the
+ * receiver saw congestion) below its layer's bitrate; after stepping down, the layer above is
+ * tried again after a back-off (5 s, doubling to 60 s while tries keep failing).
  */
 
 export interface LayerView {
@@ -57,6 +58,8 @@ export class BandwidthLimit {
   private backoffMs = PROBE_BACKOFF_MIN_MS;
   private lastStepUpAt = 0;
   private ticksBelow = 0;
+  private lastEstimate: number | undefined;
+  private falling = false;
 
   /** The highest allowed layer index (infinite while unlimited). */
   get limit(): number {
@@ -69,8 +72,12 @@ export class BandwidthLimit {
    */
   update(layers: readonly LayerView[], estimate: number | undefined, current: number | undefined, nowMs: number): number {
     if (estimate === undefined || current === undefined) return this.maxLayer;
+    if (estimate !== this.lastEstimate) {
+      this.falling = this.lastEstimate !== undefined && estimate < this.lastEstimate;
+      this.lastEstimate = estimate;
+    }
     const currentRate = layers[current]?.bitrate ?? 0;
-    if (currentRate > 0 && estimate < currentRate && current > 0) {
+    if (this.falling && currentRate > 0 && estimate < currentRate && current > 0) {
       this.ticksBelow++;
       if (this.ticksBelow >= TICKS_BEFORE_STEP_DOWN) {
         this.ticksBelow = 0;

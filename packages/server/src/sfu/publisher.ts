@@ -12,6 +12,9 @@ import type { TransportContext } from './transport-context.js';
 import { announceCandidates, filterRemoteCandidates } from './ice-filter.js';
 import { withoutTransportCc, withStartBitrate } from './peer-config.js';
 
+/** The start bitrate of a simulcast publisher: its three layers at full rate (see the SDK's encodings). */
+const SIMULCAST_START_BITRATE = 2_500_000;
+
 export type PublisherEvents = {
   /** The peer connection closed or failed; the publisher is closed. */
   close: [];
@@ -93,7 +96,10 @@ export class Publisher extends TypedEmitter<PublisherEvents> {
       pc.connectionStateChange.subscribe((state) => {
         if (state === 'failed' || state === 'closed') publisher.close();
       });
-      return { publisher, answerSdp: announceCandidates(withStartBitrate(local, context.bitrate.initial / 1000), context.announcedIps) };
+      // A simulcast publisher starts with enough for all its layers (else its top layer waits for
+      // its estimate to climb there, several seconds).
+      const startBitrate = /^a=simulcast:/m.test(offerSdp) ? Math.max(context.bitrate.initial, SIMULCAST_START_BITRATE) : context.bitrate.initial;
+      return { publisher, answerSdp: announceCandidates(withStartBitrate(local, startBitrate / 1000), context.announcedIps) };
     } catch (error) {
       publisher.close();
       if (error instanceof AtriumError) throw error;

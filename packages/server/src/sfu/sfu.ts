@@ -11,7 +11,8 @@ import { IceAddressPolicy } from './ice-filter.js';
 import { createPeerConfig } from './peer-config.js';
 import { Publisher } from './publisher.js';
 import { RtpIngest } from './rtp-ingest.js';
-import { Subscriber } from './subscriber.js';
+import type { PublishedTrackStats } from './published-track.js';
+import { Subscriber, type SubscribedTrackStats } from './subscriber.js';
 import type { TransportContext } from './transport-context.js';
 
 export interface SfuStats {
@@ -28,6 +29,11 @@ export interface SfuMediaStats {
   /** NACK messages subscribers sent us, and packets we retransmitted from our history for them. */
   nacksReceived: number;
   retransmitted: number;
+}
+
+export interface SfuDetailedStats {
+  publishers: { id: string; tracks: PublishedTrackStats[] }[];
+  subscribers: { id: string; publisherId: string; tracks: SubscribedTrackStats[] }[];
 }
 
 export class Sfu {
@@ -82,6 +88,14 @@ export class Sfu {
       publishers: this.publishers.size,
       subscribers: this.subscribers.size,
       peerConnections: [...this.publishers.values()].filter((p) => p.overWebRtc).length + this.subscribers.size,
+    };
+  }
+
+  /** Every publisher's tracks (layers, bitrates) and every subscriber's (layer forwarded): tests, benchmarks, debugging. */
+  detailedStats(): SfuDetailedStats {
+    return {
+      publishers: [...this.publishers.values()].map((p) => ({ id: p.id, tracks: [...p.tracks.values()].map((t) => t.stats()) })),
+      subscribers: [...this.subscribers.values()].map((s) => ({ id: s.id, publisherId: s.publisher.id, tracks: s.stats() })),
     };
   }
 

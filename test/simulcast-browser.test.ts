@@ -1,0 +1,161 @@
+/**
+ * Simulcast in Chromium: Alice publishes her 1280×720 camera in three layers; Bob shows it in a
+ * small tile and Carol in a large one. Each decodes one layer on one SSRC — Bob the quarter, Carol
+ * the full resolution (`frameWidth` in getStats) — and when Bob's tile grows he moves to the full
+ * layer and keeps decoding (sequence numbers, timestamps and picture ids continue). A layer nobody
+ * receives is paused at Alice's browser (`encodings[i].active`), and resumed when one is needed.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import type { Room } from '../packages/sdk/src/index.js';
+import { bundleSdk, launchChromium, newEndpointPage } from './helpers/browser.js';
+import { startTestServer, waitFor, type TestServer } from './helpers/server.js';
+
+let t: TestServer;
+let browser: Browser;
+let bundle = '';
+before(async () => {
+  t = await startTestServer();
+  browser = await launchChromium();
+  bundle = await bundleSdk();
+});
+after(async () => {
+  await browser?.close();
+  await t?.close();
+});
+
+interface PageGlobals {
+  AtriumSdk: typeof import('../packages/sdk/src/index.js');
+  room: Room;
+}
+
+async function joinPage(roomId: string, endpointId: string): Promise<Page> {
+  const page = await newEndpointPage(browser);
+  await page.goto(`${t.url}/api/v1/openapi.json`);
+  await page.setContent('<!doctype html><html><body></body></html>');
+  await page.addScriptTag({ content: bundle });
+  const token = await t.token(endpointId, roomId, { name: endpointId });
+  await page.evaluate(
+    async ({ roomId, token, url }) => {
+      const w = window as unknown as PageGlobals;
+      w.room = (await w.AtriumSdk.join(roomId, token, { url })).room;
+    },
+    { roomId, token, url: t.url },
+  );
+  return page;
+}
+
+/** What `page` decodes of `endpointId`'s camera: frames so far and the current frame size. */
+function decoded(page: Page, endpointId: string): Promise<{ framesDecoded: number; frameWidth: number; frameHeight: number }> {
+  return page.evaluate(async (endpointId) => {
+    const { room } = window as unknown as PageGlobals;
+    const result = { framesDecoded: 0, frameWidth: 0, frameHeight: 0 };
+    const subscription = room.activeSubscriptions.find((s) => s.endpoint.id === endpointId);
+    if (!subscription) return result;
+    (await subscription.getStats()).forEach((s: Record<string, unknown>) => {
+      if (s['type'] !== 'inbound-rtp' || s['kind'] !== 'video') return;
+      result.framesDecoded = typeof s['framesDecoded'] === 'number' ? s['framesDecoded'] : 0;
+      result.frameWidth = typeof s['frameWidth'] === 'number' ? s['frameWidth'] : 0;
+      result.frameHeight = typeof s['frameHeight'] === 'number' ? s['frameHeight'] : 0;
+    });
+    return result;
+  }, endpointId);
+}
+
+/** Waits until `page` decodes 30 more frames of `endpointId`'s camera at exactly `width`. */
+async function decodesAtWidth(page: Page, endpointId: string, width: number, what: string): Promise<{ framesDecoded: number; frameHeight: number }> {
+  const start = await decoded(page, endpointId);
+  let atWidth: number | undefined;
+  return waitFor(
+    what,
+    async () => {
+      const now = await decoded(page, endpointId);
+      if (now.frameWidth !== width) return undefined;
+      atWidth ??= now.framesDecoded;
+      return now.framesDecoded > Math.max(start.framesDecoded, atWidth) + 30 ? now : undefined;
+    },
+    40_000,
+    250,
+  );
+}
+
+/** Alice's simulcast encodings: which rids her browser sends now. */
+function activeLayers(page: Page): Promise<Record<string, boolean>> {
+  return page.evaluate(() => {
+    const { room } = window as unknown as PageGlobals;
+    const stream = room.localStreams.find((s) => s.tag === 'camera');
+    const pc = (stream as unknown as { pc: RTCPeerConnection }).pc;
+    const sender = pc.getSenders().find((s) => s.track?.kind === 'video');
+    const result: Record<string, boolean> = {};
+    for (const e of sender?.getParameters().encodings ?? []) if (e.rid) result[e.rid] = e.active ?? true;
+    return result;
+  });
+}
+
+test('simulcast: a small tile gets the low layer, a large one the high layer; layers switch and pause', async () => {
+  const roomId = (await t.createRoom()).id;
+  const alice = await joinPage(roomId, 'alice');
+  await alice.evaluate(async () => {
+    const { room } = window as unknown as PageGlobals;
+    const camera = await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720, frameRate: 30 } });
+    await room.publish('camera', camera, { simulcast: true });
+  });
+  const bob = await joinPage(roomId, 'bob');
+  const carol = await joinPage(roomId, 'carol');
+  for (const [page, size] of [
+    [bob, { width: 160, height: 90 }],
+    [carol, { width: 1280, height: 720 }],
+  ] as const) {
+    await waitFor('alice camera announced', () =>
+      page.evaluate(() => (window as unknown as PageGlobals).room.getEndpoint('alice')?.streamsByTag.has('camera') ?? false),
+    );
+    await page.evaluate(async (size) => {
+      const { room } = window as unknown as PageGlobals;
+      const subscription = await room.localEndpoint.subscribe('alice', 'camera');
+      await subscription.setVideoSize(size.width, size.height);
+    }, size);
+  }
+
+  // The SFU learned three layers from Alice's keyframes: 320, 640 and 1280 wide.
+  const layers = () => t.server.sfu.detailedStats().publishers[0]?.tracks.find((track) => track.kind === 'video')?.layers ?? [];
+  await waitFor('three layers with their sizes', () => layers().filter((l) => l.width !== undefined).length === 3, 30_000);
+  assert.deepEqual(layers().map((l) => [l.rid, l.width]), [['q', 320], ['h', 640], ['f', 1280]]);
+
+  const small = await decodesAtWidth(bob, 'alice', 320, 'bob decodes the quarter layer');
+  assert.equal(small.frameHeight, 180);
+  const large = await decodesAtWidth(carol, 'alice', 1280, 'carol decodes the full layer');
+  assert.equal(large.frameHeight, 720);
+
+  // Nobody receives the half layer: Alice's browser pauses it; the others keep going.
+  await waitFor('half layer paused at alice', async () => {
+    const layers = await activeLayers(alice);
+    return layers['h'] === false && layers['q'] === true && layers['f'] === true;
+  }, 20_000);
+
+  // Bob's tile grows to 640×360: the half layer resumes and Bob moves to it, still decoding.
+  await bob.evaluate(async () => {
+    const { room } = window as unknown as PageGlobals;
+    await room.activeSubscriptions.find((s) => s.endpoint.id === 'alice')?.setVideoSize(640, 360);
+  });
+  await waitFor('half layer active again', async () => (await activeLayers(alice))['h'] === true, 20_000);
+  const mid = await decodesAtWidth(bob, 'alice', 640, 'bob decodes the half layer');
+  assert.equal(mid.frameHeight, 360);
+  // Carol never moved.
+  await decodesAtWidth(carol, 'alice', 1280, 'carol still decodes the full layer');
+
+  // Bob full screen: the full layer, and the quarter one (nobody's now) pauses.
+  await bob.evaluate(async () => {
+    const { room } = window as unknown as PageGlobals;
+    await room.activeSubscriptions.find((s) => s.endpoint.id === 'alice')?.setVideoSize(1920, 1080);
+  });
+  await decodesAtWidth(bob, 'alice', 1280, 'bob decodes the full layer');
+  await waitFor('quarter and half layers paused', async () => {
+    const layers = await activeLayers(alice);
+    return layers['q'] === false && layers['h'] === false && layers['f'] === true;
+  }, 20_000);
+  // The SFU's view: both subscribers on the full layer now; Bob switched layers twice.
+  const forwarded = t.server.sfu.detailedStats().subscribers.map((s) => s.tracks.find((track) => track.kind === 'video'));
+  assert.deepEqual(forwarded.map((v) => v?.layer), ['f', 'f']);
+  assert.deepEqual(forwarded.map((v) => v?.layerSwitches).sort(), [0, 2]);
+});
