@@ -4,8 +4,11 @@
  * the full resolution (`frameWidth` in getStats) — and when Bob's tile grows he moves to the full
  * layer and keeps decoding (sequence numbers, timestamps and picture ids continue). A layer nobody
  * receives is paused at Alice's browser (`encodings[i].active`), and resumed when one is needed.
+ * A subscriber whose downlink is capped at 500 kbit/s (htb on the namespace's loopback, matched
+ * on its port) falls to a lower layer while the other keeps the full one.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { Room } from '../packages/sdk/src/index.js';
@@ -28,6 +31,30 @@ after(async () => {
 interface PageGlobals {
   AtriumSdk: typeof import('../packages/sdk/src/index.js');
   room: Room;
+}
+
+/** Alice publishes her 1280×720 camera in three simulcast layers. */
+async function publishSimulcastCamera(alice: Page): Promise<void> {
+  await alice.evaluate(async () => {
+    const { room } = window as unknown as PageGlobals;
+    const camera = await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720, frameRate: 30 } });
+    await room.publish('camera', camera, { simulcast: true });
+  });
+}
+
+/** `page` subscribes to Alice's camera and says it shows it at `width`×`height`. */
+async function subscribeToAlice(page: Page, width: number, height: number): Promise<void> {
+  await waitFor('alice camera announced', () =>
+    page.evaluate(() => (window as unknown as PageGlobals).room.getEndpoint('alice')?.streamsByTag.has('camera') ?? false),
+  );
+  await page.evaluate(
+    async (size) => {
+      const { room } = window as unknown as PageGlobals;
+      const subscription = await room.localEndpoint.subscribe('alice', 'camera');
+      await subscription.setVideoSize(size.width, size.height);
+    },
+    { width, height },
+  );
 }
 
 async function joinPage(roomId: string, endpointId: string): Promise<Page> {
@@ -60,6 +87,19 @@ function decoded(page: Page, endpointId: string): Promise<{ framesDecoded: numbe
       result.frameHeight = typeof s['frameHeight'] === 'number' ? s['frameHeight'] : 0;
     });
     return result;
+  }, endpointId);
+}
+
+/** The local UDP port of `page`'s nominated pair on its subscription to `endpointId`. */
+function subscriptionPort(page: Page, endpointId: string): Promise<number> {
+  return page.evaluate(async (endpointId) => {
+    const { room } = window as unknown as PageGlobals;
+    const subscription = room.activeSubscriptions.find((s) => s.endpoint.id === endpointId);
+    const stats: Record<string, unknown>[] = [];
+    (await subscription?.getStats())?.forEach((s: Record<string, unknown>) => stats.push(s));
+    const pair = stats.find((s) => s['type'] === 'candidate-pair' && s['nominated'] === true && s['state'] === 'succeeded');
+    const local = stats.find((s) => s['id'] === pair?.['localCandidateId']);
+    return typeof local?.['port'] === 'number' ? local['port'] : 0;
   }, endpointId);
 }
 
@@ -96,26 +136,11 @@ function activeLayers(page: Page): Promise<Record<string, boolean>> {
 test('simulcast: a small tile gets the low layer, a large one the high layer; layers switch and pause', async () => {
   const roomId = (await t.createRoom()).id;
   const alice = await joinPage(roomId, 'alice');
-  await alice.evaluate(async () => {
-    const { room } = window as unknown as PageGlobals;
-    const camera = await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720, frameRate: 30 } });
-    await room.publish('camera', camera, { simulcast: true });
-  });
+  await publishSimulcastCamera(alice);
   const bob = await joinPage(roomId, 'bob');
   const carol = await joinPage(roomId, 'carol');
-  for (const [page, size] of [
-    [bob, { width: 160, height: 90 }],
-    [carol, { width: 1280, height: 720 }],
-  ] as const) {
-    await waitFor('alice camera announced', () =>
-      page.evaluate(() => (window as unknown as PageGlobals).room.getEndpoint('alice')?.streamsByTag.has('camera') ?? false),
-    );
-    await page.evaluate(async (size) => {
-      const { room } = window as unknown as PageGlobals;
-      const subscription = await room.localEndpoint.subscribe('alice', 'camera');
-      await subscription.setVideoSize(size.width, size.height);
-    }, size);
-  }
+  await subscribeToAlice(bob, 160, 90);
+  await subscribeToAlice(carol, 1280, 720);
 
   // The SFU learned three layers from Alice's keyframes: 320, 640 and 1280 wide.
   const layers = () => t.server.sfu.detailedStats().publishers[0]?.tracks.find((track) => track.kind === 'video')?.layers ?? [];
@@ -158,4 +183,53 @@ test('simulcast: a small tile gets the low layer, a large one the high layer; la
   const forwarded = t.server.sfu.detailedStats().subscribers.map((s) => s.tracks.find((track) => track.kind === 'video'));
   assert.deepEqual(forwarded.map((v) => v?.layer), ['f', 'f']);
   assert.deepEqual(forwarded.map((v) => v?.layerSwitches).sort(), [0, 2]);
+});
+
+test('simulcast: a subscriber capped at 500 kbit/s gets a lower layer while the other keeps the full one', async () => {
+  // Needs the isolated namespace `npm test` runs in (as root): the shaping must not touch the host.
+  assert.equal(process.env.ATRIUM_ISOLATED, '1', 'run through npm test (isolated network namespace)');
+  const roomId = (await t.createRoom()).id;
+  const alice = await joinPage(roomId, 'alice');
+  await publishSimulcastCamera(alice);
+  const bob = await joinPage(roomId, 'bob');
+  const carol = await joinPage(roomId, 'carol');
+  await subscribeToAlice(bob, 1280, 720);
+  await subscribeToAlice(carol, 1280, 720);
+  await decodesAtWidth(bob, 'alice', 1280, 'bob decodes the full layer');
+  await decodesAtWidth(carol, 'alice', 1280, 'carol decodes the full layer');
+
+  // Everything the SFU sends to Bob's subscription port goes through a 500 kbit/s class.
+  const port = await subscriptionPort(bob, 'alice');
+  assert.ok(port > 0, 'bob subscription port');
+  const tc = (...args: string[]): void => void execFileSync('tc', args);
+  tc('qdisc', 'add', 'dev', 'lo', 'root', 'handle', '1:', 'htb', 'default', '10');
+  try {
+    tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:10', 'htb', 'rate', '10gbit', 'quantum', '60000');
+    tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:20', 'htb', 'rate', '500kbit', 'ceil', '500kbit', 'quantum', '1514');
+    tc('qdisc', 'add', 'dev', 'lo', 'parent', '1:20', 'handle', '20:', 'pfifo', 'limit', '50');
+    tc('filter', 'add', 'dev', 'lo', 'protocol', 'ip', 'parent', '1:', 'prio', '1', 'u32', 'match', 'ip', 'protocol', '17', '0xff', 'match', 'ip', 'dport', String(port), '0xffff', 'flowid', '1:20');
+
+    const lower = await waitFor(
+      'bob falls to a lower layer',
+      async () => {
+        const now = await decoded(bob, 'alice');
+        return now.frameWidth > 0 && now.frameWidth < 1280 ? now : undefined;
+      },
+      40_000,
+      250,
+    );
+    assert.ok(lower.frameWidth === 320 || lower.frameWidth === 640, `a simulcast layer (${lower.frameWidth})`);
+    // Bob keeps decoding within his cap; Carol keeps the full layer throughout.
+    const bobAfter = await waitFor('bob keeps decoding', async () => {
+      const now = await decoded(bob, 'alice');
+      return now.framesDecoded > lower.framesDecoded + 30 ? now : undefined;
+    }, 30_000, 250);
+    assert.ok(bobAfter.frameWidth < 1280, 'bob stays below the full layer');
+    await decodesAtWidth(carol, 'alice', 1280, 'carol keeps the full layer');
+    const subscribers = t.server.sfu.detailedStats().subscribers.map((s) => s.tracks.find((track) => track.kind === 'video')?.layer);
+    assert.ok(subscribers.includes('f'), 'one subscriber on the full layer');
+    assert.ok(subscribers.some((layer) => layer === 'q' || layer === 'h'), 'one subscriber on a lower layer');
+  } finally {
+    execFileSync('tc', ['qdisc', 'del', 'dev', 'lo', 'root']);
+  }
 });
