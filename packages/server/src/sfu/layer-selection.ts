@@ -56,7 +56,7 @@ export class BandwidthLimit {
   private maxLayer = Number.POSITIVE_INFINITY;
   private probeAt = 0;
   private backoffMs = PROBE_BACKOFF_MIN_MS;
-  private lastStepUpAt = 0;
+  private lastStepUpAt = Number.NEGATIVE_INFINITY;
   private ticksBelow = 0;
   private lastEstimate: number | undefined;
   private falling = false;
