@@ -57,18 +57,21 @@ async function subscribeToAlice(page: Page, width: number, height: number): Prom
   );
 }
 
-async function joinPage(roomId: string, endpointId: string): Promise<Page> {
+/** A page joined as `endpointId`; with `stage`, the room's layout is drawn into a div of that size. */
+async function joinPage(roomId: string, endpointId: string, stage?: { width: number; height: number }): Promise<Page> {
   const page = await newEndpointPage(browser);
   await page.goto(`${t.url}/api/v1/openapi.json`);
-  await page.setContent('<!doctype html><html><body></body></html>');
+  await page.setContent('<!doctype html><html><body style="margin:0"><div id="stage"></div></body></html>');
   await page.addScriptTag({ content: bundle });
   const token = await t.token(endpointId, roomId, { name: endpointId });
   await page.evaluate(
-    async ({ roomId, token, url }) => {
+    async ({ roomId, token, url, stage }) => {
       const w = window as unknown as PageGlobals;
-      w.room = (await w.AtriumSdk.join(roomId, token, { url })).room;
+      const element = document.getElementById('stage')!;
+      if (stage) Object.assign(element.style, { width: `${stage.width}px`, height: `${stage.height}px` });
+      w.room = (await w.AtriumSdk.join(roomId, token, { url, ...(stage ? { rootElement: element } : {}) })).room;
     },
-    { roomId, token, url: t.url },
+    { roomId, token, url: t.url, stage },
   );
   return page;
 }
@@ -232,4 +235,19 @@ test('simulcast: a subscriber capped at 500 kbit/s gets a lower layer while the 
   } finally {
     execFileSync('tc', ['qdisc', 'del', 'dev', 'lo', 'root']);
   }
+});
+
+test('simulcast: the stage reports its tile sizes, so a tile that grows gets a larger layer', async () => {
+  const roomId = (await t.createRoom()).id;
+  const alice = await joinPage(roomId, 'alice');
+  await publishSimulcastCamera(alice);
+  // Bob's stage is small: Alice's tile in it is at most 320×180.
+  const bob = await joinPage(roomId, 'bob', { width: 320, height: 180 });
+  await waitFor('three layers with their sizes', () =>
+    (t.server.sfu.detailedStats().publishers[0]?.tracks.find((track) => track.kind === 'video')?.layers ?? []).every((l) => l.width !== undefined),
+  30_000);
+  await decodesAtWidth(bob, 'alice', 320, 'bob decodes the quarter layer in his small stage');
+  // The page makes the stage large: the renderer reports the new tile size, the SFU moves Bob up.
+  await bob.evaluate(() => Object.assign(document.getElementById('stage')!.style, { width: '2560px', height: '1440px' }));
+  await decodesAtWidth(bob, 'alice', 1280, 'bob decodes the full layer in his large stage');
 });
