@@ -49,6 +49,8 @@ export interface JoinOptions extends TokenRefreshOptions {
   video?: boolean | MediaTrackConstraints;
   /** With `audio`/`video`: publish this MediaStream instead of asking `getUserMedia` (Node, canvas). */
   stream?: MediaStream;
+  /** With `video`: send the camera in three simulcast layers (see `Room.publish`). Default false. */
+  simulcast?: boolean;
 }
 
 /** Joins the room with an access token minted by your backend. */
@@ -82,7 +84,7 @@ export async function join(
   const video = options.video ?? false;
   if (audio !== false || video !== false) {
     try {
-      await room.publishCamera(audio, video, options.stream);
+      await room.publishCamera(audio, video, options.stream, { simulcast: options.simulcast ?? false });
     } catch (error) {
       await room.leave();
       throw error;

@@ -279,8 +279,13 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   /** @internal `join(…, { audio, video })`: publishes stream `camera` from the devices, or from `stream`. */
-  async publishCamera(audio: boolean | MediaTrackConstraints, video: boolean | MediaTrackConstraints, stream?: MediaStream): Promise<LocalStream> {
-    return this.publish('camera', stream ?? (await this.devices.open({ audio, video })));
+  async publishCamera(
+    audio: boolean | MediaTrackConstraints,
+    video: boolean | MediaTrackConstraints,
+    stream?: MediaStream,
+    options: PublishOptions = {},
+  ): Promise<LocalStream> {
+    return this.publish('camera', stream ?? (await this.devices.open({ audio, video })), options);
   }
 
   /** @internal See `LocalEndpoint.subscribe`. */
