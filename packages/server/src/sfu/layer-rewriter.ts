@@ -26,7 +26,7 @@ function isNewer(a: number, b: number, modulus: number): boolean {
 
 export class LayerRewriter {
   private readonly sequence = new SequenceRewriter();
-  /** Rewrite VP8 descriptors (only simulcast tracks switch layers). */
+  /** A simulcast track: layers switch, so timestamps and VP8 descriptors are renumbered. */
   private readonly vp8: boolean;
   private switching = false;
   private timestampOffset = 0;
@@ -56,8 +56,15 @@ export class LayerRewriter {
   /** The numbers to send `packet` with; the returned object is reused by the next call. */
   rewrite(packet: RtpPacket, nowMs: number): RewrittenPacket {
     const result = this.result;
+    if (!this.vp8) {
+      // A single-layer track never switches: only the sequence gap closing applies.
+      result.sequenceNumber = this.sequence.rewrite(packet.header.sequenceNumber);
+      result.timestamp = packet.header.timestamp;
+      result.payload = packet.payload;
+      return result;
+    }
     const inTimestamp = packet.header.timestamp;
-    const descriptor = this.vp8 ? parseVp8Descriptor(packet.payload) : undefined;
+    const descriptor = parseVp8Descriptor(packet.payload);
     if (this.switching) {
       this.switching = false;
       if (this.lastTimestamp !== undefined) {

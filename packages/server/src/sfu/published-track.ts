@@ -217,7 +217,7 @@ export class PublishedTrack {
   private forward(packet: RtpPacket, layer: TrackLayer, video: boolean): void {
     this.packetsReceived++;
     this.bytesReceived += packet.payload.length;
-    if (video) layer.onPacket(packet, true, Date.now());
+    if (video) layer.onPacket(packet, Date.now());
     if (this.blocked_) return;
     if (layer.index === this.defaultLayer) for (const sink of this.sinks) sink.writeRtp(packet);
     for (const sink of this.layeredSinks) sink.writeLayerRtp(packet, layer);

@@ -113,7 +113,7 @@ class SubscribedTrack implements LayeredRtpSink {
     } else if (index !== this.forwarding) {
       return;
     }
-    const out = this.rewriter.rewrite(packet, Date.now());
+    const out = this.rewriter.rewrite(packet, layer.lastPacketAt);
     this.sender.send(packet, out.sequenceNumber, out.timestamp, out.payload);
   }
 

@@ -39,11 +39,11 @@ export class TrackLayer {
     this.source = source;
   }
 
-  /** Counts a packet; notes a keyframe's resolution (video). */
-  onPacket(packet: RtpPacket, video: boolean, nowMs: number): void {
+  /** Counts a video packet; notes a keyframe's resolution. */
+  onPacket(packet: RtpPacket, nowMs: number): void {
     this.lastPacketAt = nowMs;
     this.bytesSinceTick += packet.payload.length;
-    if (video && isVp8KeyframeStart(packet.payload)) {
+    if (isVp8KeyframeStart(packet.payload)) {
       this.lastKeyframeAt = nowMs;
       const size = vp8KeyframeSize(packet.payload);
       if (size) {
