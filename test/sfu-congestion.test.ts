@@ -1,13 +1,16 @@
 /**
  * Congestion feedback through the SFU: a libwebrtc publisher with several subscribers is told
  * (REMB, the lowest of its subscribers' own estimates, capped by the room's maximum) that it may
- * send at its target, and does — werift's stock feedback used to collapse it to ~0.1 Mbps.
+ * send at its target, and does — werift's stock feedback used to collapse it to ~0.1 Mbps. A
+ * subscriber whose downlink is capped (htb, 500 kbit/s) sees congestion and its falling
+ * estimate brings the publisher down to what it can take.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { join } from '../packages/sdk/src/index.js';
 import { startTestServer, waitFor, type TestServer } from './helpers/server.js';
 import { countFrames, syntheticCamera, wrtcImpl } from './helpers/wrtc-media.js';
+import { capUdpPort, selectedLocalPort } from './helpers/shaping.js';
 
 const TARGET = 1_000_000;
 const SUBSCRIBERS = 6;
@@ -92,5 +95,46 @@ test('the publisher follows the budget the SFU sends it (a low room maximum caps
     await publisher.room.leave();
     await viewer.room.leave();
     await capped.close();
+  }
+});
+
+test('a subscriber capped at 500 kbit/s brings its publisher down to what it can take', async () => {
+  const room = await t.createRoom();
+  const publisher = await join(room.id, await t.token('publisher', room.id), { url: t.url, wrtc: wrtcImpl });
+  const viewers = await Promise.all(['a', 'b'].map(async (id) => join(room.id, await t.token(`viewer-${id}`, room.id), { url: t.url, wrtc: wrtcImpl })));
+  const media = syntheticCamera();
+  let lift: (() => void) | undefined;
+  try {
+    const local = await publisher.room.publish('camera', media.stream);
+    const subscriptions = await Promise.all(viewers.map((v) => v.endpoint.subscribe('publisher', 'camera')));
+    const counters = await Promise.all(subscriptions.map(async (sub) => countFrames(await waitFor('video track', () => sub.track('video')))));
+    await waitFor('the publisher near its target', async () => (await bitrateOver(local, 2000)) > 0.6 * TARGET, 60_000);
+
+    const port = await waitFor('viewer-a port', async () => selectedLocalPort(await subscriptions[0]!.getStats()));
+    lift = capUdpPort(port, '500kbit');
+    // The capped viewer's estimate falls; the SFU's budget for the publisher follows it down.
+    const budget = await waitFor(
+      'the SFU lowers the publisher budget',
+      () => {
+        const video = t.server.sfu.detailedStats().publishers[0]?.tracks.find((track) => track.kind === 'video');
+        return video && video.targetBitrate > 0 && video.targetBitrate < 600_000 ? video.targetBitrate : undefined;
+      },
+      30_000,
+      250,
+    );
+    const bps = await waitFor('the publisher sends within the cap', async () => {
+      const rate = await bitrateOver(local, 2000);
+      return rate < 600_000 ? rate : undefined;
+    }, 30_000);
+    assert.ok(bps < 600_000, `publisher at ${Math.round(bps / 1000)} kbps (budget ${Math.round(budget / 1000)} kbps)`);
+    // Both viewers keep decoding, the capped one too.
+    const framesNow = counters.map((c) => c.frames);
+    await waitFor('both viewers keep decoding', () => counters.every((c, i) => c.frames > (framesNow[i] ?? 0) + 30), 30_000);
+    for (const c of counters) c.stop();
+  } finally {
+    lift?.();
+    media.stop();
+    await publisher.room.leave();
+    await Promise.all(viewers.map((v) => v.room.leave()));
   }
 });

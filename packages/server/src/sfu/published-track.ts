@@ -9,6 +9,7 @@
 import type { RTCRtpHeaderExtensionParameters, RtpPacket } from 'werift';
 import type { TrackKind } from '@atrium/protocol';
 import type { LayerView } from './layer-selection.js';
+import { ReceiverEstimate } from './receiver-estimate.js';
 import { TrackLayer } from './track-layer.js';
 import type { TrackSource } from './track-source.js';
 
@@ -81,6 +82,7 @@ export class PublishedTrack {
   onActiveLayersChange: ((rids: string[]) => void) | undefined;
   private readonly sinks = new Set<RtpSink>();
   private readonly layeredSinks = new Set<LayeredRtpSink>();
+  private readonly estimates = new Map<RtpSink | LayeredRtpSink, ReceiverEstimate>();
   private readonly keyframeIntervalMs: number;
   private readonly bitrate: BitrateLimits;
   private readonly unsubscribeRtp: (() => void)[] = [];
@@ -150,6 +152,7 @@ export class PublishedTrack {
 
   removeSink(sink: RtpSink): void {
     this.sinks.delete(sink);
+    this.estimates.delete(sink);
   }
 
   addLayeredSink(sink: LayeredRtpSink): void {
@@ -158,6 +161,7 @@ export class PublishedTrack {
 
   removeLayeredSink(sink: LayeredRtpSink): void {
     this.layeredSinks.delete(sink);
+    this.estimates.delete(sink);
   }
 
   /** What a layer choice needs to know of each layer now. */
@@ -260,8 +264,9 @@ export class PublishedTrack {
   }
 
   /**
-   * Tells the publisher its budget: the lowest estimate among its subscribers, so the slowest
-   * receiver is not flooded; a simulcast publisher gets enough for all its layers.
+   * Tells the publisher its budget: the lowest among its subscribers' (each estimate binds once
+   * it has fallen, see `ReceiverEstimate`), so a congested receiver is not flooded; a simulcast
+   * publisher gets enough for all its layers.
    */
   private sendRemb(): void {
     const layer = this.layers.find((l) => l.source.ssrc !== undefined && l.source.sendBitrate);
@@ -270,13 +275,17 @@ export class PublishedTrack {
     if (this.simulcast) {
       target = Math.max(this.bitrate.max, SIMULCAST_BUDGET);
     } else {
-      for (const sink of this.sinks) {
-        const estimate = sink.estimatedBitrate?.();
-        if (estimate !== undefined && estimate > 0) target = Math.min(target, estimate);
-      }
-      for (const sink of this.layeredSinks) {
-        const estimate = sink.estimatedBitrate?.();
-        if (estimate !== undefined && estimate > 0) target = Math.min(target, estimate);
+      const now = Date.now();
+      for (const sink of [...this.sinks, ...this.layeredSinks]) {
+        if (!sink.estimatedBitrate) continue;
+        let estimate = this.estimates.get(sink);
+        if (!estimate) {
+          estimate = new ReceiverEstimate();
+          this.estimates.set(sink, estimate);
+        }
+        estimate.update(sink.estimatedBitrate(), now);
+        const budget = estimate.budget(this.bitrate.initial, now);
+        if (budget !== undefined && budget > 0) target = Math.min(target, budget);
       }
       if (!Number.isFinite(target)) target = this.bitrate.initial;
       target = Math.min(this.bitrate.max, Math.max(this.bitrate.min, target));
