@@ -35,7 +35,7 @@ export interface LayeredRtpSink {
 }
 
 export interface BitrateLimits {
-  /** What the publisher is told before any subscriber has reported an estimate. */
+  /** Where a publisher starts (`x-google-start-bitrate` in the publish answer). */
   initial: number;
   min: number;
   max: number;
@@ -264,9 +264,10 @@ export class PublishedTrack {
   }
 
   /**
-   * Tells the publisher its budget: the lowest among its subscribers' (each estimate binds once
-   * it has fallen, see `ReceiverEstimate`), so a congested receiver is not flooded; a simulcast
-   * publisher gets enough for all its layers.
+   * Tells the publisher its budget: the lowest estimate among subscribers that saw congestion
+   * (see `ReceiverEstimate`), so a congested receiver is not flooded, else the room's maximum; a
+   * simulcast publisher gets enough for all its layers (each subscriber's layer follows its own
+   * estimate).
    */
   private sendRemb(): void {
     const layer = this.layers.find((l) => l.source.ssrc !== undefined && l.source.sendBitrate);
@@ -284,10 +285,9 @@ export class PublishedTrack {
           this.estimates.set(sink, estimate);
         }
         estimate.update(sink.estimatedBitrate(), now);
-        const budget = estimate.budget(this.bitrate.initial, now);
+        const budget = estimate.budget(now);
         if (budget !== undefined && budget > 0) target = Math.min(target, budget);
       }
-      if (!Number.isFinite(target)) target = this.bitrate.initial;
       target = Math.min(this.bitrate.max, Math.max(this.bitrate.min, target));
     }
     this.lastRembBitrate = target;

@@ -1,9 +1,10 @@
 /**
- * @module How far one receiver's bandwidth estimate (REMB) binds its publisher. A libwebrtc
- * receiver's estimate starts from what it receives and grows with it, so early on it says little
- * about the link; it carries news when it falls — the receiver saw its queue grow. Until then the
- * SFU keeps the publisher at least at its initial budget; after a fall (for a while) the estimate
- * binds as it is.
+ * @module Whether one receiver's bandwidth estimate (REMB) binds its publisher. A libwebrtc
+ * receiver's estimate starts from what it receives and grows with it (at most 1.5× of it), so
+ * a receiver that has seen no congestion says little about its link, and taking its estimate as
+ * a cap holds the publisher at whatever it sent when the receiver joined. The estimate carries
+ * news when it falls — the receiver saw its queue grow. After a fall it binds, for a while; until
+ * then the publisher climbs on its own estimate up to the room's maximum (as Janus lets it).
  */
 
 /** A fall keeps the estimate binding for this long. */
@@ -20,9 +21,9 @@ export class ReceiverEstimate {
     this.last = estimate;
   }
 
-  /** What this receiver lets its publisher send: undefined when it said nothing yet. */
-  budget(floor: number, nowMs: number): number | undefined {
-    if (this.last === undefined) return undefined;
-    return nowMs - this.lastFallAt < BINDING_AFTER_FALL_MS ? this.last : Math.max(this.last, floor);
+  /** What this receiver lets its publisher send; undefined while it does not bind (no recent fall). */
+  budget(nowMs: number): number | undefined {
+    if (this.last === undefined || nowMs - this.lastFallAt >= BINDING_AFTER_FALL_MS) return undefined;
+    return this.last;
   }
 }
