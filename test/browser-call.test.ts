@@ -1,7 +1,8 @@
 /**
  * End-to-end in real browsers: two headless Chromium pages (fake camera and microphone) join one
  * room through the demo page and our SDK; each decodes the other's video and receives its audio,
- * forwarded by our SFU. Leaving removes the tile on the other side.
+ * forwarded by our SFU (the demo publishes simulcast; each side receives the layer its tile
+ * needs). Leaving removes the tile on the other side.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -55,6 +56,11 @@ test('two Chromium pages see and hear each other through the demo page', async (
     return s && s.framesDecoded > atBob.framesDecoded + 30 ? s : null;
   }, 20_000, 250);
   assert.ok(later.videoWidth && later.videoWidth > 0, 'a decoded picture has a size');
+  // The demo publishes its camera in three simulcast layers; each page receives one of them.
+  const videoLayers = t.server.sfu.detailedStats().publishers.map((p) => p.tracks.find((track) => track.kind === 'video')?.layers.map((l) => l.rid));
+  assert.deepEqual(videoLayers, [['q', 'h', 'f'], ['q', 'h', 'f']]);
+  const forwarded = t.server.sfu.detailedStats().subscribers.map((s) => s.tracks.find((track) => track.kind === 'video')?.layer);
+  assert.ok(forwarded.every((rid) => rid === 'q' || rid === 'h' || rid === 'f'), `one layer each (${forwarded.join(', ')})`);
 
   // Each page shows one remote tile, labelled with the other's name.
   assert.equal(await alice.locator('[data-endpoint-id]').count(), 1);

@@ -187,6 +187,7 @@ async function showRemoteStream(current: Session, endpoint: RemoteEndpoint, tag:
   }
   view.subscription = subscription;
   view.tile.attach(subscription.mediaStream);
+  view.tile.observeSize((width, height) => void subscription.setVideoSize(width, height).catch(() => undefined));
   syncSubscriptions();
 }
 
@@ -231,7 +232,8 @@ function watchRoom(current: Session): void {
 
 async function getCameraAndMicrophone(): Promise<MediaStream | null> {
   try {
-    return await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
+    // 1280×720 lets the browser send all three simulcast layers (it sends fewer for small video).
+    return await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720 } });
   } catch (err) {
     showNotice(`Joining without camera and microphone: ${describeError(err)}`);
     return null;
@@ -258,7 +260,7 @@ async function joinRoom(roomName: string, name: string): Promise<void> {
     if (media) {
       ui.localVideo.srcObject = media;
       try {
-        current.local = await room.publish('camera', media);
+        current.local = await room.publish('camera', media, { simulcast: true });
       } catch (err) {
         showError(`Could not publish the camera: ${describeError(err)}`);
       }

@@ -11,6 +11,7 @@ export class StreamTile {
   readonly element: HTMLElement;
   readonly #video: HTMLVideoElement;
   readonly #badges = new Map<TrackKind, HTMLElement>();
+  #resizeObserver: ResizeObserver | undefined;
 
   constructor(endpoint: { id: string; name: string }, tag: string) {
     this.element = document.createElement('figure');
@@ -60,7 +61,17 @@ export class StreamTile {
     this.element.dataset[kind === 'audio' ? 'audioMuted' : 'videoMuted'] = String(muted);
   }
 
+  /** Calls `onSize` with the video's displayed size now and whenever it changes (simulcast picks its layer from it). */
+  observeSize(onSize: (width: number, height: number) => void): void {
+    this.#resizeObserver?.disconnect();
+    this.#resizeObserver = new ResizeObserver(([entry]) => {
+      if (entry) onSize(Math.round(entry.contentRect.width), Math.round(entry.contentRect.height));
+    });
+    this.#resizeObserver.observe(this.#video);
+  }
+
   remove(): void {
+    this.#resizeObserver?.disconnect();
     this.#video.srcObject = null;
     this.element.remove();
   }
