@@ -5,9 +5,12 @@
  * layer and keeps decoding (sequence numbers, timestamps and picture ids continue). A layer nobody
  * receives is paused at Alice's browser (`encodings[i].active`), and resumed when one is needed.
  * A subscriber whose downlink is capped at 500 kbit/s (htb on the namespace's loopback, matched
- * on its port) falls to a lower layer while the other keeps the full one.
+ * on its port) falls to a lower layer while the other keeps the full one. With 10% of all UDP
+ * dropped, both keep decoding (NACKs, keyframe requests per layer), and decode at full rate again
+ * once the loss stops.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { Room } from '../packages/sdk/src/index.js';
@@ -240,4 +243,44 @@ test('simulcast: the stage reports its tile sizes, so a tile that grows gets a l
   // The page makes the stage large: the renderer reports the new tile size, the SFU moves Bob up.
   await bob.evaluate(() => Object.assign(document.getElementById('stage')!.style, { width: '2560px', height: '1440px' }));
   await decodesAtWidth(bob, 'alice', 1280, 'bob decodes the full layer in his large stage');
+});
+
+test('simulcast: with 10% UDP loss both subscribers keep decoding, and recover when it stops', async () => {
+  assert.equal(process.env.ATRIUM_ISOLATED, '1', 'run through npm test (isolated network namespace)');
+  const roomId = (await t.createRoom()).id;
+  const alice = await joinPage(roomId, 'alice');
+  await publishSimulcastCamera(alice);
+  const bob = await joinPage(roomId, 'bob');
+  const carol = await joinPage(roomId, 'carol');
+  await subscribeToAlice(bob, 320, 180);
+  await subscribeToAlice(carol, 1280, 720);
+  await decodesAtWidth(bob, 'alice', 320, 'bob decodes the quarter layer');
+  await decodesAtWidth(carol, 'alice', 1280, 'carol decodes the full layer');
+
+  const rule = ['INPUT', '-p', 'udp', '-m', 'statistic', '--mode', 'random', '--probability', '0.1', '-j', 'DROP'];
+  execFileSync('iptables', ['-A', ...rule]);
+  let dropping = true;
+  try {
+    const atLoss = await Promise.all([bob, carol].map((page) => decoded(page, 'alice')));
+    // Every leg loses a tenth of its packets: the picture still moves for both (2 s of frames and more).
+    await waitFor('both keep decoding under loss', async () => {
+      const now = await Promise.all([bob, carol].map((page) => decoded(page, 'alice')));
+      return now.every((n, i) => n.framesDecoded > (atLoss[i]?.framesDecoded ?? 0) + 60);
+    }, 60_000, 500);
+    const nacks = t.server.sfu.mediaStats();
+    assert.ok(nacks.nacksReceived > 0 && nacks.retransmitted > 0, 'subscribers NACKed and the SFU resent');
+    execFileSync('iptables', ['-D', ...rule]);
+    dropping = false;
+    // Loss over: both decode their layer at the camera's rate again (over 20 frames a second).
+    for (const [page, width] of [[bob, 320], [carol, 1280]] as const) {
+      await waitFor(`${width} wide at full rate again`, async () => {
+        const before = await decoded(page, 'alice');
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        const after = await decoded(page, 'alice');
+        return after.frameWidth === width && after.framesDecoded - before.framesDecoded > 40;
+      }, 40_000, 0);
+    }
+  } finally {
+    if (dropping) execFileSync('iptables', ['-D', ...rule]);
+  }
 });
