@@ -45,11 +45,6 @@ export interface BitrateLimits {
 const TICK_INTERVAL_MS = 500;
 /** A simulcast layer nobody needed for this long is reported as not needed (paused at the publisher). */
 const LAYER_IDLE_MS = 3_000;
-/**
- * The budget told to a simulcast publisher: enough for all its layers (libwebrtc fills them
- * lowest first). Each subscriber's own bandwidth picks its layer, so none of them caps the publisher.
- */
-const SIMULCAST_BUDGET = 3_000_000;
 
 export interface TrackLayerStats {
   rid: string | undefined;
@@ -265,16 +260,17 @@ export class PublishedTrack {
 
   /**
    * Tells the publisher its budget: the lowest estimate among subscribers that saw congestion
-   * (see `ReceiverEstimate`), so a congested receiver is not flooded, else the room's maximum; a
-   * simulcast publisher gets enough for all its layers (each subscriber's layer follows its own
-   * estimate).
+   * (see `ReceiverEstimate`), so a congested receiver is not flooded, else the room's maximum;
+   * a simulcast publisher always gets the maximum, for all its layers.
    */
   private sendRemb(): void {
     const layer = this.layers.find((l) => l.source.ssrc !== undefined && l.source.sendBitrate);
     if (!layer) return;
     let target = Number.POSITIVE_INFINITY;
     if (this.simulcast) {
-      target = Math.max(this.bitrate.max, SIMULCAST_BUDGET);
+      // Enough for all its layers (libwebrtc fills them lowest first); each subscriber's own
+      // bandwidth picks its layer, so none of them caps the publisher.
+      target = this.bitrate.max;
     } else {
       const now = Date.now();
       for (const sink of [...this.sinks, ...this.layeredSinks]) {

@@ -12,7 +12,7 @@ import type { TransportContext } from './transport-context.js';
 import { announceCandidates, filterRemoteCandidates } from './ice-filter.js';
 import { withoutTransportCc, withStartBitrate } from './peer-config.js';
 
-/** The start bitrate of a simulcast publisher: its three layers at full rate (see the SDK's encodings). */
+/** The start bitrate of a simulcast publisher: its three layers at full rate (see the SDK's encodings), within the room's maximum. */
 const SIMULCAST_START_BITRATE = 2_500_000;
 
 export type PublisherEvents = {
@@ -98,7 +98,9 @@ export class Publisher extends TypedEmitter<PublisherEvents> {
       });
       // A simulcast publisher starts with enough for all its layers (else its top layer waits for
       // its estimate to climb there, several seconds).
-      const startBitrate = /^a=simulcast:/m.test(offerSdp) ? Math.max(context.bitrate.initial, SIMULCAST_START_BITRATE) : context.bitrate.initial;
+      const startBitrate = /^a=simulcast:/m.test(offerSdp)
+        ? Math.max(context.bitrate.initial, Math.min(context.bitrate.max, SIMULCAST_START_BITRATE))
+        : context.bitrate.initial;
       return { publisher, answerSdp: announceCandidates(withStartBitrate(local, startBitrate / 1000), context.announcedIps) };
     } catch (error) {
       publisher.close();
