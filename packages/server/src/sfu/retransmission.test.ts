@@ -73,3 +73,15 @@ test('the history finds what was sent in its window and nothing else', () => {
   history.clear();
   assert.equal(history.find(newest), -1);
 });
+
+test('a packet is resent again only once the interval (a round trip) has passed; a new packet in its slot starts afresh', () => {
+  const history = new RetransmissionHistory();
+  const payload = Buffer.from([1]);
+  history.store(10, sentPacket(10, payload).bytes, 20, payload);
+  const slot = history.find(10);
+  assert.equal(history.claimResend(slot, 1000, 50), true, 'the first NACK is answered');
+  assert.equal(history.claimResend(slot, 1040, 50), false, 'a NACK within the round trip is not');
+  assert.equal(history.claimResend(slot, 1050, 50), true, 'one after it is');
+  history.store(10 + NACK_HISTORY, sentPacket(10 + NACK_HISTORY, payload).bytes, 20, payload);
+  assert.equal(history.claimResend(history.find(10 + NACK_HISTORY), 1060, 50), true, 'another packet in the slot');
+});

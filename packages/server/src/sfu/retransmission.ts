@@ -3,6 +3,9 @@
  * bytes, for a resend on the media SSRC, and header length + payload, to rebuild the packet as
  * RTX), and the RTX packet itself (RFC 4588 §4: the original header on the RTX SSRC with the RTX
  * payload type and sequence number; payload = original sequence number + original payload).
+ * A packet is resent at most once per round trip, as libwebrtc's sender does: a receiver behind a
+ * queueing link NACKs again before the first repair arrives, and answering every NACK would fill
+ * that queue further.
  */
 
 /** Packets kept for retransmission (video): ~3 s at 1 Mbps. Power of two. */
@@ -18,6 +21,8 @@ export class RetransmissionHistory {
   private readonly payloads = new Array<Buffer | undefined>(NACK_HISTORY);
   private readonly sequenceNumbers = new Int32Array(NACK_HISTORY).fill(-1);
   private readonly headerLengths = new Uint16Array(NACK_HISTORY);
+  /** When each packet was last resent (ms; 0: never). */
+  private readonly resentAt = new Float64Array(NACK_HISTORY);
 
   /** `packet` is the protected packet as sent: `headerLength` bytes of (clear) header, then `payload` encrypted. */
   store(sequenceNumber: number, packet: Buffer, headerLength: number, payload: Buffer): void {
@@ -26,12 +31,24 @@ export class RetransmissionHistory {
     this.payloads[slot] = payload;
     this.sequenceNumbers[slot] = sequenceNumber;
     this.headerLengths[slot] = headerLength;
+    this.resentAt[slot] = 0;
   }
 
   /** The slot holding `sequenceNumber`, or -1 when it was not sent or is too old. */
   find(sequenceNumber: number): number {
     const slot = sequenceNumber & (NACK_HISTORY - 1);
     return this.sequenceNumbers[slot] === sequenceNumber && this.packets[slot] ? slot : -1;
+  }
+
+  /**
+   * True (and noted) when the packet in `slot` may be resent now: never resent yet, or last resent
+   * at least `minIntervalMs` ago (a round trip: the earlier repair may still be on its way).
+   */
+  claimResend(slot: number, nowMs: number, minIntervalMs: number): boolean {
+    const last = this.resentAt[slot]!;
+    if (last !== 0 && nowMs - last < minIntervalMs) return false;
+    this.resentAt[slot] = nowMs;
+    return true;
   }
 
   packet(slot: number): Buffer {

@@ -11,7 +11,7 @@
  * reports, receiving RTCP (NACK, PLI, REMB), stats. NACKs are answered here from our own history
  * (werift's stays empty, since its `sendRtp` is not called): as RTX packets on werift's RTX SSRC
  * (`a=ssrc-group:FID`) when the endpoint accepted `video/rtx`, else by resending the protected
- * bytes on the media SSRC.
+ * bytes on the media SSRC. A resend waits a round trip after the previous one.
  *
  * Relies on werift 0.24 internals (sender counters, the ICE pair's UDP socket, the SRTP local
  * context); `sfu-fast-path.test.ts` breaks loudly if an upgrade moves them.
@@ -20,7 +20,7 @@ import type { Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { randomInt } from 'node:crypto';
-import type { RTCRtpTransceiver, RtpPacket } from 'werift';
+import { ReceiverEstimatedMaxBitrate, RtcpPayloadSpecificFeedback, type RTCRtpTransceiver, type RtcpPacket, type RtpPacket } from 'werift';
 import { RtpExtensionUri } from './peer-config.js';
 import { buildRtxPacket, RetransmissionHistory } from './retransmission.js';
 import { SrtpWriter, type SrtpSessionKeys } from './srtp-writer.js';
@@ -37,6 +37,8 @@ interface SenderCounters {
   runRtcp(): Promise<void>;
   /** Set when the answer accepted RTX for the sender's codec. */
   rtxPayloadType?: number;
+  /** Smoothed round-trip time (s) from the receiver's reports, once measured. */
+  rtt?: number;
 }
 
 /** The concrete werift ICE protocol of a candidate pair: a UDP transport with its socket. */
@@ -53,6 +55,8 @@ interface Route {
   fallback: (data: Buffer) => void;
 }
 
+/** The least time between two resends of one packet, whatever the measured round trip. */
+const MIN_RESEND_INTERVAL_MS = 10;
 /** Seconds between 1900 (NTP epoch) and 1970. */
 const NTP_EPOCH_OFFSET_MS = Date.UTC(1900, 0, 1);
 /** How often the (ntp, rtp) timestamp pair for sender reports is refreshed. */
@@ -93,6 +97,7 @@ export class RtpStreamSender {
   private readonly counters: SenderCounters;
   private readonly stats_: RtpStreamSenderStats = { packetsSent: 0, bytesSent: 0, nacksReceived: 0, retransmitted: 0, retransmittedRtx: 0 };
   private unsubscribeNack: (() => void) | undefined;
+  private unsubscribeRtxRemb: (() => void) | undefined;
 
   constructor(transceiver: RTCRtpTransceiver, options: { keepHistory: boolean }) {
     this.transceiver = transceiver;
@@ -127,6 +132,9 @@ export class RtpStreamSender {
     this.absSendTimeOffset = this.absSendTimeId ? 16 + (this.midId ? 1 + this.midBytes.length : 0) + 1 : 0;
     this.rtxPayloadType = this.keepHistory ? (this.counters.rtxPayloadType ?? 0) : 0;
     this.rtxSsrc = sender.rtxSsrc;
+    if (this.rtxPayloadType && !this.unsubscribeRtxRemb) {
+      this.unsubscribeRtxRemb = sender.dtlsTransport.onRtcp.subscribe((packet) => this.rembListingRtx(packet)).unSubscribe;
+    }
   }
 
   /** True when retransmissions go out as RTX (the endpoint accepted `video/rtx`). */
@@ -221,6 +229,8 @@ export class RtpStreamSender {
   close(): void {
     this.unsubscribeNack?.();
     this.unsubscribeNack = undefined;
+    this.unsubscribeRtxRemb?.();
+    this.unsubscribeRtxRemb = undefined;
     this.history?.clear();
     this.route = undefined;
   }
@@ -274,9 +284,12 @@ export class RtpStreamSender {
     const writer = this.writer;
     const route = this.currentRoute();
     if (!history || !writer || !route) return;
+    // performance.now() is never 0 after startup, so 0 can mean "never resent".
+    const nowMs = performance.now();
+    const resendIntervalMs = Math.max(MIN_RESEND_INTERVAL_MS, (this.counters.rtt ?? 0) * 1000);
     for (const seq of lost) {
       const slot = history.find(seq);
-      if (slot < 0) continue;
+      if (slot < 0 || !history.claimResend(slot, nowMs, resendIntervalMs)) continue;
       const data = this.rtxPayloadType ? this.rtxPacket(writer, history, slot) : history.packet(slot);
       this.transmit(route, data);
       this.stats_.retransmitted++;
@@ -284,6 +297,18 @@ export class RtpStreamSender {
       this.counters.retransmittedPacketsSent++;
       this.counters.retransmittedBytesSent += data.length;
     }
+  }
+
+  /**
+   * werift hands a REMB to the sender of its first listed SSRC only. libwebrtc lists the SSRCs it
+   * estimates for in ascending order, so once RTX packets arrived the list may start with our RTX
+   * SSRC, which werift does not know: it would drop every REMB from then on. Those we take.
+   */
+  private rembListingRtx(packet: RtcpPacket): void {
+    if (!(packet instanceof RtcpPayloadSpecificFeedback)) return;
+    const remb = packet.feedback;
+    if (!(remb instanceof ReceiverEstimatedMaxBitrate) || remb.ssrcFeedbacks[0] !== this.rtxSsrc) return;
+    if (remb.ssrcFeedbacks.includes(this.ssrc)) this.transceiver.sender.receiverEstimatedMaxBitrate = remb.bitrate;
   }
 
   /** The packet in `slot` again, as the next packet of our RTX stream, protected. */
