@@ -100,7 +100,9 @@ function subscriptionPort(page: Page, endpointId: string): Promise<number> {
     const subscription = room.activeSubscriptions.find((s) => s.endpoint.id === endpointId);
     const stats: Record<string, unknown>[] = [];
     (await subscription?.getStats())?.forEach((s: Record<string, unknown>) => stats.push(s));
-    const pair = stats.find((s) => s['type'] === 'candidate-pair' && s['nominated'] === true && s['state'] === 'succeeded');
+    // Several pairs may be nominated and succeeded; the transport says which one carries the media.
+    const transport = stats.find((s) => s['type'] === 'transport');
+    const pair = stats.find((s) => s['id'] === transport?.['selectedCandidatePairId']);
     const local = stats.find((s) => s['id'] === pair?.['localCandidateId']);
     return typeof local?.['port'] === 'number' ? local['port'] : 0;
   }, endpointId);
@@ -229,9 +231,12 @@ test('simulcast: a subscriber capped at 500 kbit/s gets a lower layer while the 
     }, 30_000, 250);
     assert.ok(bobAfter.frameWidth < 1280, 'bob stays below the full layer');
     await decodesAtWidth(carol, 'alice', 1280, 'carol keeps the full layer');
-    const subscribers = t.server.sfu.detailedStats().subscribers.map((s) => s.tracks.find((track) => track.kind === 'video')?.layer);
-    assert.ok(subscribers.includes('f'), 'one subscriber on the full layer');
-    assert.ok(subscribers.some((layer) => layer === 'q' || layer === 'h'), 'one subscriber on a lower layer');
+    // Bob's subscription tries the full layer again now and then (a probe after a back-off), so
+    // the SFU's view is polled: Carol on the full layer while Bob is on a lower one.
+    await waitFor('one subscriber on the full layer, one on a lower layer', () => {
+      const subscribers = t.server.sfu.detailedStats().subscribers.map((s) => s.tracks.find((track) => track.kind === 'video')?.layer);
+      return subscribers.includes('f') && subscribers.some((layer) => layer === 'q' || layer === 'h');
+    });
   } finally {
     execFileSync('tc', ['qdisc', 'del', 'dev', 'lo', 'root']);
   }
