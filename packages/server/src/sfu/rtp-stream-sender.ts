@@ -11,10 +11,11 @@
  * reports, receiving RTCP (NACK, PLI, REMB), stats. NACKs are answered here from our own history
  * (werift's stays empty, since its `sendRtp` is not called): as RTX packets on werift's RTX SSRC
  * (`a=ssrc-group:FID`) when the endpoint accepted `video/rtx`, else by resending the protected
- * bytes on the media SSRC. A resend waits a round trip after the previous one.
+ * bytes on the media SSRC. A resend waits a round trip after the previous one. werift drops
+ * REMBs whose SSRC list starts with the RTX SSRC; those are taken here.
  *
- * Relies on werift 0.24 internals (sender counters, the ICE pair's UDP socket, the SRTP local
- * context); `sfu-fast-path.test.ts` breaks loudly if an upgrade moves them.
+ * Relies on werift 0.24 internals (sender counters, RTX payload type and round trip, the ICE
+ * pair's UDP socket, the SRTP local context); `sfu-fast-path.test.ts` breaks loudly if an upgrade moves them.
  */
 import type { Socket } from 'node:dgram';
 import { isIP } from 'node:net';
