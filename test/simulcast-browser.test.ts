@@ -96,7 +96,7 @@ function decoded(page: Page, endpointId: string): Promise<{ framesDecoded: numbe
   }, endpointId);
 }
 
-/** The local UDP port of `page`'s nominated pair on its subscription to `endpointId`. */
+/** The local UDP port media flows on for `page`'s subscription to `endpointId`. */
 async function subscriptionPort(page: Page, endpointId: string): Promise<number> {
   const stats = await page.evaluate(async (endpointId) => {
     const { room } = window as unknown as PageGlobals;
@@ -222,9 +222,12 @@ test('simulcast: a subscriber capped at 500 kbit/s gets a lower layer while the 
     }, 30_000, 250);
     assert.ok(bobAfter.frameWidth < 1280, 'bob stays below the full layer');
     await decodesAtWidth(carol, 'alice', 1280, 'carol keeps the full layer');
-    const subscribers = t.server.sfu.detailedStats().subscribers.map((s) => s.tracks.find((track) => track.kind === 'video')?.layer);
-    assert.ok(subscribers.includes('f'), 'one subscriber on the full layer');
-    assert.ok(subscribers.some((layer) => layer === 'q' || layer === 'h'), 'one subscriber on a lower layer');
+    // Bob's subscription tries the full layer again now and then (a probe after a back-off), so
+    // the SFU's view is polled: Carol on the full layer while Bob is on a lower one.
+    await waitFor('one subscriber on the full layer, one on a lower layer', () => {
+      const subscribers = t.server.sfu.detailedStats().subscribers.map((s) => s.tracks.find((track) => track.kind === 'video')?.layer);
+      return subscribers.includes('f') && subscribers.some((layer) => layer === 'q' || layer === 'h');
+    });
   } finally {
     lift();
   }

@@ -116,4 +116,28 @@ describe('layer choice', () => {
     // An estimate covering the layer above steps up at once.
     assert.equal(limit.update(LAYERS, 2_000_000, 1, (now += 500)), 2);
   });
+
+  test('bandwidth: an estimate that stays below the layer without rising steps down; one still rising does not', () => {
+    const rate = LAYERS[2]!.bitrate;
+    const limit = new BandwidthLimit();
+    let now = 0;
+    // A first estimate already below the layer (the receiver's queue filled before it reported), then flat.
+    assert.equal(limit.update(LAYERS, rate / 2, 2, now), Number.POSITIVE_INFINITY);
+    for (let t = 0; t < 5; t++) assert.equal(limit.update(LAYERS, rate / 2, 2, (now += 500)), Number.POSITIVE_INFINITY, 'given time to climb');
+    limit.update(LAYERS, rate / 2, 2, (now += 500));
+    assert.ok(limit.update(LAYERS, rate / 2, 2, (now += 500)) < 2, 'stalled for 3 s: down');
+
+    // Climbing a little every second (a fresh receiver catching up) keeps the layer.
+    const climbing = new BandwidthLimit();
+    let estimate = rate / 2;
+    for (let t = 0; t < 20; t++) {
+      if (t % 2 === 0) estimate *= 1.05;
+      assert.equal(climbing.update(LAYERS, estimate, 2, t * 500), Number.POSITIVE_INFINITY);
+    }
+    // A layer change (a larger tile) gives a flat estimate time again.
+    const moved = new BandwidthLimit();
+    for (let t = 0; t < 10; t++) moved.update(LAYERS, rate / 2, 1, t * 500);
+    assert.equal(moved.update(LAYERS, rate / 2, 2, 5000), Number.POSITIVE_INFINITY);
+    assert.equal(moved.update(LAYERS, rate / 2, 2, 5500), Number.POSITIVE_INFINITY);
+  });
 });

@@ -3,8 +3,10 @@
  * the video at (the SDK reports its tile) and its bandwidth (its REMB estimate against each
  * layer's measured bitrate). A receiver's estimate cannot grow much above what it receives, and
  * lags behind after a move up: a subscriber steps down only when its estimate falls (the
- * receiver saw congestion) below its layer's bitrate; after stepping down, the layer above is
- * tried again after a back-off (5 s, doubling to 60 s while tries keep failing).
+ * receiver saw congestion) below its layer's bitrate, or stays below it without rising for a few
+ * seconds (a receiver behind a full queue keeps reporting the same low estimate); after stepping
+ * down, the layer above is tried again after a back-off (5 s, doubling to 60 s while tries keep
+ * failing).
  */
 
 export interface LayerView {
@@ -48,6 +50,8 @@ const PROBE_BACKOFF_MIN_MS = 5_000;
 const PROBE_BACKOFF_MAX_MS = 60_000;
 /** A step down this soon after a step up means the step up failed: back off longer. */
 const PROBE_FAILED_WITHIN_MS = 10_000;
+/** An estimate below the layer's bitrate that has not risen for this long is not catching up. */
+const ESTIMATE_STALLED_MS = 3_000;
 /** Consecutive ticks the estimate must stay below the layer's bitrate before stepping down. */
 const TICKS_BEFORE_STEP_DOWN = 2;
 
@@ -60,6 +64,9 @@ export class BandwidthLimit {
   private ticksBelow = 0;
   private lastEstimate: number | undefined;
   private falling = false;
+  /** When the estimate last rose, or the layer changed (from then on it may catch up). */
+  private lastRiseAt = 0;
+  private lastCurrent: number | undefined;
 
   /** The highest allowed layer index (infinite while unlimited). */
   get limit(): number {
@@ -74,10 +81,16 @@ export class BandwidthLimit {
     if (estimate === undefined || current === undefined) return this.maxLayer;
     if (estimate !== this.lastEstimate) {
       this.falling = this.lastEstimate !== undefined && estimate < this.lastEstimate;
+      if (this.lastEstimate === undefined || estimate > this.lastEstimate) this.lastRiseAt = nowMs;
       this.lastEstimate = estimate;
     }
+    if (current !== this.lastCurrent) {
+      this.lastCurrent = current;
+      this.lastRiseAt = nowMs;
+    }
+    const stalled = nowMs - this.lastRiseAt >= ESTIMATE_STALLED_MS;
     const currentRate = layers[current]?.bitrate ?? 0;
-    if (this.falling && currentRate > 0 && estimate < currentRate && current > 0) {
+    if ((this.falling || stalled) && currentRate > 0 && estimate < currentRate && current > 0) {
       this.ticksBelow++;
       if (this.ticksBelow >= TICKS_BEFORE_STEP_DOWN) {
         this.ticksBelow = 0;

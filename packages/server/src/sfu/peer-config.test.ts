@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
 import { loadConfig } from '../config.js';
 import { IceAddressPolicy } from './ice-filter.js';
-import { createPeerConfig, withoutTransportCc, withStartBitrate } from './peer-config.js';
+import { createPeerConfig, nameTrackInSdp, PayloadType, withoutRtx, withoutTransportCc, withStartBitrate } from './peer-config.js';
 
 /**
  * werift's receive-side transport-wide CC feedback collapses a libwebrtc publisher's bitrate, and
@@ -59,4 +59,45 @@ test('a publish answer tells libwebrtc to start video at the initial bitrate (x-
   assert.match(munged, /a=fmtp:96 x-google-start-bitrate=1000\r\n/, 'VP8 gets an fmtp line of its own');
   assert.ok(munged.endsWith('\r\n'), 'the SDP still ends with its line break');
   assert.equal(withStartBitrate(munged, 1000), munged, 'applied twice, nothing changes');
+});
+
+test('a subscriber offer lists RTX for VP8 with its own SSRC grouped to the media SSRC, under one msid', async () => {
+  const rtc = loadConfig({ DATA_DIR: '/tmp', ATRIUM_ICE_ALLOWED_NETWORKS: '127.0.0.0/8' }).rtc;
+  const sfu = new RTCPeerConnection(createPeerConfig(rtc, new IceAddressPolicy(rtc.allowedNetworks)));
+  try {
+    const transceiver = sfu.addTransceiver('video', { direction: 'sendonly' });
+    nameTrackInSdp(transceiver);
+    const offer = (await sfu.createOffer()).sdp;
+    assert.match(offer, new RegExp(`^m=video \\d+ \\S+ ${PayloadType.vp8} ${PayloadType.vp8Rtx}\\r?$`, 'm'));
+    assert.match(offer, new RegExp(`^a=rtpmap:${PayloadType.vp8Rtx} rtx/90000\\r?$`, 'm'));
+    assert.match(offer, new RegExp(`^a=fmtp:${PayloadType.vp8Rtx} apt=${PayloadType.vp8}\\r?$`, 'm'));
+    const { ssrc, rtxSsrc } = transceiver.sender;
+    assert.match(offer, new RegExp(`^a=ssrc-group:FID ${ssrc} ${rtxSsrc}\\r?$`, 'm'));
+    // libwebrtc needs the msid to see the two SSRCs as one track.
+    assert.equal([...offer.matchAll(/^a=msid:- \S+\r?$/gm)].length, 1);
+  } finally {
+    await sfu.close();
+  }
+});
+
+test('withoutRtx removes the RTX codecs of each media section and nothing else', () => {
+  const offer = [
+    'v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 't=0 0', 'a=group:BUNDLE 0 1',
+    'm=audio 9 UDP/TLS/RTP/SAVPF 111 97', 'a=mid:0', 'a=rtpmap:111 opus/48000/2', 'a=rtpmap:97 telephone-event/8000',
+    'm=video 9 UDP/TLS/RTP/SAVPF 96 97 98 99', 'a=mid:1',
+    'a=rtpmap:96 VP8/90000', 'a=rtcp-fb:96 nack', 'a=rtcp-fb:96 nack pli',
+    'a=rtpmap:97 rtx/90000', 'a=fmtp:97 apt=96', 'a=rtcp-fb:97 nack',
+    'a=rtpmap:98 VP9/90000', 'a=fmtp:98 profile-id=0',
+    'a=rtpmap:99 rtx/90000', 'a=fmtp:99 apt=98',
+    'a=rid:q send', 'a=rid:f send', 'a=simulcast:send q;f', '',
+  ].join('\r\n');
+  const stripped = withoutRtx(offer);
+  assert.ok(stripped.includes('m=audio 9 UDP/TLS/RTP/SAVPF 111 97\r\n'), 'another section keeps its payload type 97');
+  assert.ok(stripped.includes('a=rtpmap:97 telephone-event/8000\r\n'));
+  assert.ok(stripped.includes('m=video 9 UDP/TLS/RTP/SAVPF 96 98\r\n'));
+  assert.doesNotMatch(stripped, /rtx|apt=|a=rtcp-fb:97|a=fmtp:99/);
+  assert.match(stripped, /a=rtcp-fb:96 nack pli\r\na=rtpmap:98 VP9\/90000\r\na=fmtp:98 profile-id=0\r\na=rid:q send/);
+  assert.ok(stripped.endsWith('a=simulcast:send q;f\r\n'), 'the SDP still ends with its line break');
+  assert.equal(withoutRtx(stripped), stripped, 'nothing left to strip');
+  assert.equal(withoutRtx(offer.replaceAll('\r\n', '\n')), stripped.replaceAll('\r\n', '\n'), 'LF line ends too');
 });

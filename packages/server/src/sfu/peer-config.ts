@@ -7,6 +7,7 @@ import {
   RTCRtpCodecParameters,
   type PeerConfig,
   type RTCRtpHeaderExtensionParameters,
+  type RTCRtpTransceiver,
 } from 'werift';
 import type { RtcConfig } from '../config.js';
 import type { IceAddressPolicy } from './ice-filter.js';
@@ -26,10 +27,17 @@ export const FORWARDED_EXTENSIONS: ReadonlySet<string> = new Set([
   RtpExtensionUri.videoOrientation,
 ]);
 
+/**
+ * Our payload types in the offers we make (subscribers); answers keep the publisher's. Fixed
+ * rather than left to werift's numbering so that RTX's `apt` names VP8 whatever the codec order.
+ */
+export const PayloadType = { opus: 96, vp8: 97, vp8Rtx: 98 } as const;
+
 function codecs(): PeerConfig['codecs'] {
   return {
     audio: [
       new RTCRtpCodecParameters({
+        payloadType: PayloadType.opus,
         mimeType: 'audio/opus',
         clockRate: 48_000,
         channels: 2,
@@ -38,9 +46,18 @@ function codecs(): PeerConfig['codecs'] {
     ],
     video: [
       new RTCRtpCodecParameters({
+        payloadType: PayloadType.vp8,
         mimeType: 'video/VP8',
         clockRate: 90_000,
         rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'goog-remb' }],
+      }),
+      // Retransmissions on their own SSRC (RFC 4588): the receiver's loss statistics and
+      // bandwidth estimate then tell repairs from first sends.
+      new RTCRtpCodecParameters({
+        payloadType: PayloadType.vp8Rtx,
+        mimeType: 'video/rtx',
+        clockRate: 90_000,
+        parameters: `apt=${PayloadType.vp8}`,
       }),
     ],
   };
@@ -130,4 +147,44 @@ export function withStartBitrate(sdp: string, kbps: number): string {
     if (tail !== undefined) out.push(tail);
   }
   return out.join(eol);
+}
+
+/**
+ * Removes the RTX codecs (`a=rtpmap:<pt> rtx/…`, their `a=fmtp` and `a=rtcp-fb` lines, and their
+ * payload types on the `m=` line) from a remote offer. For simulcast offers: werift maps RTX
+ * streams to their media streams by SSRC (`a=ssrc-group:FID`) only, not by rid
+ * (`repaired-rtp-stream-id`), so a simulcast publisher retransmits on its layers' own SSRCs.
+ */
+export function withoutRtx(sdp: string): string {
+  const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
+  // Payload types are per media section: each section drops its own RTX ones.
+  const sections = sdp.split(new RegExp(`${eol}(?=m=)`));
+  return sections
+    .map((section) => {
+      const rtx = new Set([...section.matchAll(/^a=rtpmap:(\d+) rtx\//gim)].map((m) => m[1]!));
+      if (rtx.size === 0) return section;
+      return section
+        .split(eol)
+        .filter((line) => {
+          const attribute = /^a=(?:rtpmap|fmtp|rtcp-fb):(\d+)[ \t]/.exec(line);
+          return !attribute || !rtx.has(attribute[1]!);
+        })
+        .map((line) => {
+          if (!line.startsWith('m=')) return line;
+          const [media, port, proto, ...formats] = line.split(' ');
+          return [media, port, proto, ...formats.filter((f) => !rtx.has(f))].join(' ');
+        })
+        .join(eol);
+    })
+    .join(eol);
+}
+
+/**
+ * Names the transceiver's track in our descriptions (`a=msid:- <track id>`: a track in no
+ * stream). With RTX negotiated werift lists two SSRCs for the m-line (media and RTX, grouped by
+ * `a=ssrc-group:FID`); without an msid libwebrtc takes each SSRC for a track of its own and
+ * rejects the description ("more than one track specified with a=ssrc lines").
+ */
+export function nameTrackInSdp(transceiver: RTCRtpTransceiver): void {
+  transceiver.sender.streamId = '-';
 }

@@ -61,6 +61,8 @@ export interface PublishedTrackStats {
   packetsReceived: number;
   bytesReceived: number;
   keyframeRequestsSent: number;
+  /** NACK messages sent to the publisher for packets it lost on the way in. */
+  nacksSent: number;
   sinks: number;
   /** The bitrate budget last sent to the publisher (video; 0 before the first). */
   targetBitrate: number;
@@ -189,6 +191,7 @@ export class PublishedTrack {
       packetsReceived: this.packetsReceived,
       bytesReceived: this.bytesReceived,
       keyframeRequestsSent: this.layers.reduce((n, l) => n + l.keyframeRequestsSent, 0),
+      nacksSent: this.layers.reduce((n, l) => n + (l.source.nacksSent?.() ?? 0), 0),
       sinks: this.sinks.size + this.layeredSinks.size,
       targetBitrate: this.lastRembBitrate,
       layers: this.layers.map((l, i) => ({

@@ -2,6 +2,8 @@
  * @module A publisher: one peer connection on which an endpoint sends one stream (at most one
  * audio and one video track). The endpoint offers; the SFU answers. A publisher may instead be
  * fed plain RTP on loopback (`fromIngest`: a playback's ffmpeg); subscribers cannot tell.
+ * Retransmissions the SFU NACKs for arrive as RTX when the publisher offered it (werift unwraps
+ * them to the media stream); simulcast publishers retransmit on their layers' SSRCs.
  */
 import { RTCPeerConnection, type RTCRtpReceiver, type RTCRtpTransceiver, type RtpPacket } from 'werift';
 import { AtriumError, ErrorCode, TypedEmitter, type TrackKind } from '@atrium/protocol';
@@ -10,7 +12,7 @@ import type { RtpIngest } from './rtp-ingest.js';
 import { ReceiverTrackSource } from './track-source.js';
 import type { TransportContext } from './transport-context.js';
 import { announceCandidates, filterRemoteCandidates } from './ice-filter.js';
-import { withoutTransportCc, withStartBitrate } from './peer-config.js';
+import { nameTrackInSdp, withoutRtx, withoutTransportCc, withStartBitrate } from './peer-config.js';
 
 /** The start bitrate of a simulcast publisher: its three layers at full rate (see the SDK's encodings), within the room's maximum. */
 const SIMULCAST_START_BITRATE = 2_500_000;
@@ -83,7 +85,8 @@ export class Publisher extends TypedEmitter<PublisherEvents> {
     try {
       const { sdp, dropped } = filterRemoteCandidates(offerSdp, context.policy);
       if (dropped.length > 0) context.log.debug({ dropped }, 'ignored remote ICE candidates outside allowed networks');
-      await pc.setRemoteDescription({ type: 'offer', sdp: withoutTransportCc(sdp) });
+      await pc.setRemoteDescription({ type: 'offer', sdp: offerForWerift(sdp) });
+      for (const t of pc.getTransceivers()) nameTrackInSdp(t);
       const answer = await pc.createAnswer();
       await pc.setLocalDescription(answer);
       const local = pc.localDescription?.sdp;
@@ -131,7 +134,8 @@ export class Publisher extends TypedEmitter<PublisherEvents> {
     if (!this.pc) throw new AtriumError(ErrorCode.VALIDATION_FAILED, 'the stream is not published over WebRTC');
     const { sdp } = filterRemoteCandidates(offerSdp, this.context.policy);
     try {
-      await this.pc.setRemoteDescription({ type: 'offer', sdp });
+      // The same codecs as the first negotiation: an ICE restart must not bring back what it declined.
+      await this.pc.setRemoteDescription({ type: 'offer', sdp: offerForWerift(sdp) });
       await this.pc.setLocalDescription(await this.pc.createAnswer());
     } catch (error) {
       throw new AtriumError(ErrorCode.VALIDATION_FAILED, `the ICE restart offer could not be applied: ${(error as Error).message}`);
@@ -190,10 +194,13 @@ function nackPerSsrc(receiver: RTCRtpReceiver): void {
       let handler = bySsrc.get(ssrc);
       if (!handler) {
         handler = new Handler(receiver);
+        // Counted where the single generator's NACKs are (the receiver's event; its stats).
+        handler.onPacketLost.subscribe((nack) => receiver.onPacketLost.execute(nack));
         bySsrc.set(ssrc, handler);
       }
       handler.addPacket(packet);
     },
+    onPacketLost: original.onPacketLost,
     close(): void {
       original.close();
       for (const handler of bySsrc.values()) handler.close();
@@ -204,7 +211,17 @@ function nackPerSsrc(receiver: RTCRtpReceiver): void {
 /** What werift's receiver calls on its NACK generator. */
 interface NackHandlerLike {
   addPacket(packet: RtpPacket): void;
+  readonly onPacketLost: RTCRtpReceiver['onPacketLost'];
   close(): void;
+}
+
+/**
+ * A publish offer as werift should see it: no transport-wide CC (see `withoutTransportCc`), and no
+ * RTX when simulcast (werift cannot tell which layer an RTX stream repairs).
+ */
+function offerForWerift(sdp: string): string {
+  const offer = withoutTransportCc(sdp);
+  return /^a=simulcast:/m.test(offer) ? withoutRtx(offer) : offer;
 }
 
 function mediaKinds(sdp: string): string[] {

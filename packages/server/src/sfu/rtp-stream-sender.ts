@@ -9,16 +9,21 @@
  *
  * What werift still does for this sender (we keep its counters up to date for it): RTCP sender
  * reports, receiving RTCP (NACK, PLI, REMB), stats. NACKs are answered here from our own history
- * of the protected bytes (werift's history stays empty, since its `sendRtp` is not called).
+ * (werift's stays empty, since its `sendRtp` is not called): as RTX packets on werift's RTX SSRC
+ * (`a=ssrc-group:FID`) when the endpoint accepted `video/rtx`, else by resending the protected
+ * bytes on the media SSRC. A resend waits a round trip after the previous one. werift drops
+ * REMBs whose SSRC list starts with the RTX SSRC; those are taken here.
  *
- * Relies on werift 0.24 internals (sender counters, the ICE pair's UDP socket, the SRTP local
- * context); `sfu-fast-path.test.ts` breaks loudly if an upgrade moves them.
+ * Relies on werift 0.24 internals (sender counters, RTX payload type and round trip, the ICE
+ * pair's UDP socket, the SRTP local context); `sfu-fast-path.test.ts` breaks loudly if an upgrade moves them.
  */
 import type { Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { RTCRtpTransceiver, RtpPacket } from 'werift';
+import { randomInt } from 'node:crypto';
+import { ReceiverEstimatedMaxBitrate, RtcpPayloadSpecificFeedback, type RTCRtpTransceiver, type RtcpPacket, type RtpPacket } from 'werift';
 import { RtpExtensionUri } from './peer-config.js';
+import { buildRtxPacket, RetransmissionHistory } from './retransmission.js';
 import { SrtpWriter, type SrtpSessionKeys } from './srtp-writer.js';
 
 /** werift sender fields that its RTCP sender reports read (private in its typings). */
@@ -31,6 +36,10 @@ interface SenderCounters {
   retransmittedBytesSent: number;
   rtcpRunning: boolean;
   runRtcp(): Promise<void>;
+  /** Set when the answer accepted RTX for the sender's codec. */
+  rtxPayloadType?: number;
+  /** Smoothed round-trip time (s) from the receiver's reports, once measured. */
+  rtt?: number;
 }
 
 /** The concrete werift ICE protocol of a candidate pair: a UDP transport with its socket. */
@@ -47,8 +56,8 @@ interface Route {
   fallback: (data: Buffer) => void;
 }
 
-/** Packets kept for retransmission (video): ~3 s at 1 Mbps. Power of two. */
-const NACK_HISTORY = 256;
+/** The least time between two resends of one packet, whatever the measured round trip. */
+const MIN_RESEND_INTERVAL_MS = 10;
 /** Seconds between 1900 (NTP epoch) and 1970. */
 const NTP_EPOCH_OFFSET_MS = Date.UTC(1900, 0, 1);
 /** How often the (ntp, rtp) timestamp pair for sender reports is refreshed. */
@@ -59,6 +68,8 @@ export interface RtpStreamSenderStats {
   bytesSent: number;
   nacksReceived: number;
   retransmitted: number;
+  /** Of `retransmitted`, those sent as RTX packets. */
+  retransmittedRtx: number;
 }
 
 export class RtpStreamSender {
@@ -71,22 +82,28 @@ export class RtpStreamSender {
   private midId = 0;
   private midBytes: Buffer = Buffer.alloc(0);
   private absSendTimeId = 0;
+  /** Where abs-send-time's 3 bytes are in our header (0: not sent); refreshed in RTX packets. */
+  private absSendTimeOffset = 0;
+  /** The RTX stream (0: the endpoint did not accept RTX): its payload type, SSRC, numbering, rollover counter. */
+  private rtxPayloadType = 0;
+  private rtxSsrc = 0;
+  private rtxSequence = randomInt(0x10000);
+  private rtxRoc = 0;
   private writer: SrtpWriter | undefined;
   private route: Route | undefined;
   private roc = 0;
   private lastSequence = -1;
   private lastSrSampleAt = 0;
-  private readonly history: (Buffer | undefined)[];
-  private readonly historySeq: Int32Array;
+  private readonly history: RetransmissionHistory | undefined;
   private readonly counters: SenderCounters;
-  private readonly stats_: RtpStreamSenderStats = { packetsSent: 0, bytesSent: 0, nacksReceived: 0, retransmitted: 0 };
+  private readonly stats_: RtpStreamSenderStats = { packetsSent: 0, bytesSent: 0, nacksReceived: 0, retransmitted: 0, retransmittedRtx: 0 };
   private unsubscribeNack: (() => void) | undefined;
+  private unsubscribeRtxRemb: (() => void) | undefined;
 
   constructor(transceiver: RTCRtpTransceiver, options: { keepHistory: boolean }) {
     this.transceiver = transceiver;
     this.keepHistory = options.keepHistory;
-    this.history = options.keepHistory ? new Array<Buffer | undefined>(NACK_HISTORY) : [];
-    this.historySeq = new Int32Array(options.keepHistory ? NACK_HISTORY : 0).fill(-1);
+    this.history = options.keepHistory ? new RetransmissionHistory() : undefined;
     this.counters = transceiver.sender as unknown as SenderCounters;
     if (options.keepHistory) {
       const { unSubscribe } = transceiver.sender.onGenericNack.subscribe((nack) => this.retransmit(nack.lost));
@@ -95,8 +112,9 @@ export class RtpStreamSender {
   }
 
   /**
-   * Called once the answer is applied: learns our payload type, SSRC, MID and extension ids, and
-   * which of the publisher's extensions (id → uri) travel to this subscriber.
+   * Called once the answer is applied: learns our payload type, SSRC, MID and extension ids, the
+   * RTX payload type when RTX was accepted, and which of the publisher's extensions (id → uri)
+   * travel to this subscriber.
    */
   negotiated(forwarded: Map<number, number>): void {
     const sender = this.transceiver.sender;
@@ -111,6 +129,18 @@ export class RtpStreamSender {
     const mid = this.transceiver.mid ?? '';
     this.midBytes = Buffer.from(mid, 'ascii');
     if (this.midBytes.length === 0 || this.midBytes.length > 16) this.midId = 0;
+    // The extension block starts at byte 16: MID's id byte and value, then abs-send-time's id byte.
+    this.absSendTimeOffset = this.absSendTimeId ? 16 + (this.midId ? 1 + this.midBytes.length : 0) + 1 : 0;
+    this.rtxPayloadType = this.keepHistory ? (this.counters.rtxPayloadType ?? 0) : 0;
+    this.rtxSsrc = sender.rtxSsrc;
+    if (this.rtxPayloadType && !this.unsubscribeRtxRemb) {
+      this.unsubscribeRtxRemb = sender.dtlsTransport.onRtcp.subscribe((packet) => this.rembListingRtx(packet)).unSubscribe;
+    }
+  }
+
+  /** True when retransmissions go out as RTX (the endpoint accepted `video/rtx`). */
+  get rtx(): boolean {
+    return this.rtxPayloadType !== 0;
   }
 
   stats(): RtpStreamSenderStats {
@@ -182,11 +212,7 @@ export class RtpStreamSender {
     writer.protect(out, headerLength, payload, this.ssrc, sequenceNumber, this.roc);
     this.transmit(route, out);
 
-    if (this.keepHistory) {
-      const slot = sequenceNumber & (NACK_HISTORY - 1);
-      this.history[slot] = out;
-      this.historySeq[slot] = sequenceNumber;
-    }
+    this.history?.store(sequenceNumber, out, headerLength, payload);
     this.stats_.packetsSent++;
     this.stats_.bytesSent += payload.length;
     const counters = this.counters;
@@ -204,7 +230,9 @@ export class RtpStreamSender {
   close(): void {
     this.unsubscribeNack?.();
     this.unsubscribeNack = undefined;
-    this.history.fill(undefined);
+    this.unsubscribeRtxRemb?.();
+    this.unsubscribeRtxRemb = undefined;
+    this.history?.clear();
     this.route = undefined;
   }
 
@@ -253,17 +281,61 @@ export class RtpStreamSender {
 
   private retransmit(lost: number[]): void {
     this.stats_.nacksReceived++;
+    const history = this.history;
+    const writer = this.writer;
     const route = this.currentRoute();
-    if (!route) return;
+    if (!history || !writer || !route) return;
+    // performance.now() is never 0 after startup, so 0 can mean "never resent".
+    const nowMs = performance.now();
+    const resendIntervalMs = Math.max(MIN_RESEND_INTERVAL_MS, (this.counters.rtt ?? 0) * 1000);
     for (const seq of lost) {
-      const slot = seq & (NACK_HISTORY - 1);
-      const data = this.history[slot];
-      if (!data || this.historySeq[slot] !== seq) continue;
+      const slot = history.find(seq);
+      if (slot < 0 || !history.claimResend(slot, nowMs, resendIntervalMs)) continue;
+      const data = this.rtxPayloadType ? this.rtxPacket(writer, history, slot) : history.packet(slot);
       this.transmit(route, data);
       this.stats_.retransmitted++;
+      if (this.rtxPayloadType) this.stats_.retransmittedRtx++;
       this.counters.retransmittedPacketsSent++;
       this.counters.retransmittedBytesSent += data.length;
     }
+  }
+
+  /**
+   * werift hands a REMB to the sender of its first listed SSRC only. libwebrtc lists the SSRCs it
+   * estimates for in ascending order, so once RTX packets arrived the list may start with our RTX
+   * SSRC, which werift does not know: it would drop every REMB from then on. Those we take.
+   */
+  private rembListingRtx(packet: RtcpPacket): void {
+    if (!(packet instanceof RtcpPayloadSpecificFeedback)) return;
+    const remb = packet.feedback;
+    if (!(remb instanceof ReceiverEstimatedMaxBitrate) || remb.ssrcFeedbacks[0] !== this.rtxSsrc) return;
+    if (remb.ssrcFeedbacks.includes(this.ssrc)) this.transceiver.sender.receiverEstimatedMaxBitrate = remb.bitrate;
+  }
+
+  /** The packet in `slot` again, as the next packet of our RTX stream, protected. */
+  private rtxPacket(writer: SrtpWriter, history: RetransmissionHistory, slot: number): Buffer {
+    const headerLength = history.headerLength(slot);
+    const payload = history.payload(slot);
+    const sequenceNumber = this.rtxSequence;
+    const out = buildRtxPacket(
+      history.packet(slot),
+      headerLength,
+      payload,
+      { payloadType: this.rtxPayloadType, ssrc: this.rtxSsrc, sequenceNumber },
+      writer.tagLength,
+    );
+    if (this.absSendTimeOffset) {
+      // Sent now: a stale send time would read as queueing delay to the receiver's estimator.
+      const ast = Math.floor((performance.timeOrigin + performance.now()) * 262.144) & 0xffffff;
+      out[this.absSendTimeOffset] = ast >>> 16;
+      out[this.absSendTimeOffset + 1] = (ast >>> 8) & 0xff;
+      out[this.absSendTimeOffset + 2] = ast & 0xff;
+    }
+    this.rtxSequence = (sequenceNumber + 1) & 0xffff;
+    if (this.rtxSequence === 0) this.rtxRoc = (this.rtxRoc + 1) >>> 0;
+    const rtxPayload = out.subarray(headerLength, headerLength + 2 + payload.length);
+    writer.protect(out, headerLength, rtxPayload, this.rtxSsrc, sequenceNumber, this.rtxRoc);
+    return out;
   }
 }
 

@@ -29,6 +29,10 @@ export interface SfuMediaStats {
   /** NACK messages subscribers sent us, and packets we retransmitted from our history for them. */
   nacksReceived: number;
   retransmitted: number;
+  /** Of `retransmitted`, those sent as RTX (to endpoints that accepted it). */
+  retransmittedRtx: number;
+  /** NACK messages we sent publishers for packets lost on their way to us (summed over the open publishers). */
+  nacksSent: number;
 }
 
 export interface SfuDetailedStats {
@@ -100,13 +104,17 @@ export class Sfu {
   }
 
   mediaStats(): SfuMediaStats {
-    const total: SfuMediaStats = { packetsForwarded: 0, nacksReceived: 0, retransmitted: 0 };
+    const total: SfuMediaStats = { packetsForwarded: 0, nacksReceived: 0, retransmitted: 0, retransmittedRtx: 0, nacksSent: 0 };
     for (const subscriber of this.subscribers.values()) {
       for (const track of subscriber.stats()) {
         total.packetsForwarded += track.packetsSent;
         total.nacksReceived += track.nacksReceived;
         total.retransmitted += track.retransmitted;
+        total.retransmittedRtx += track.retransmittedRtx;
       }
+    }
+    for (const publisher of this.publishers.values()) {
+      for (const track of publisher.tracks.values()) total.nacksSent += track.stats().nacksSent;
     }
     return total;
   }

@@ -2,6 +2,7 @@
  * @module A subscriber: one peer connection on which the SFU sends one published stream to one
  * endpoint. The SFU offers (sendonly); the endpoint answers. Each track gets its own packet
  * copies, remapped extension ids and continuous sequence numbers, and starts at a keyframe.
+ * Video NACKs are answered as RTX when the endpoint accepted it (`RtpStreamSender`).
  */
 import { RTCPeerConnection, type RTCRtpTransceiver, type RtpPacket } from 'werift';
 import { AtriumError, ErrorCode, TypedEmitter, type TrackKind } from '@atrium/protocol';
@@ -14,6 +15,7 @@ import type { TransportContext } from './transport-context.js';
 import { announceCandidates, filterRemoteCandidates } from './ice-filter.js';
 import { extensionIdMap, isVp8KeyframeStart } from './rtp-copy.js';
 import { RtpStreamSender } from './rtp-stream-sender.js';
+import { nameTrackInSdp } from './peer-config.js';
 
 export type SubscriberEvents = {
   /** Closed: by the SFU, by its publisher closing, or by the peer connection failing. */
@@ -23,9 +25,12 @@ export type SubscriberEvents = {
 export interface SubscribedTrackStats {
   kind: TrackKind;
   packetsSent: number;
-  /** NACKs the subscriber sent us, and packets we retransmitted for them. */
+  /** NACKs the subscriber sent us, and packets we retransmitted for them (as RTX: `retransmittedRtx`). */
   nacksReceived: number;
   retransmitted: number;
+  retransmittedRtx: number;
+  /** The endpoint accepted RTX: retransmissions go on their own SSRC. */
+  rtx: boolean;
   paused: boolean;
   /** The subscriber's last REMB (bits/s; 0 before the first). */
   estimatedBitrate: number;
@@ -147,6 +152,8 @@ class SubscribedTrack implements LayeredRtpSink {
       packetsSent: sent.packetsSent,
       nacksReceived: sent.nacksReceived,
       retransmitted: sent.retransmitted,
+      retransmittedRtx: sent.retransmittedRtx,
+      rtx: this.sender.rtx,
       paused: this.paused,
       estimatedBitrate: this.estimatedBitrate() ?? 0,
       layer: this.forwarding === undefined ? undefined : this.source.layers[this.forwarding]?.rid,
@@ -209,6 +216,7 @@ export class Subscriber extends TypedEmitter<SubscriberEvents> {
     try {
       for (const [kind, source] of publisher.tracks) {
         const transceiver = pc.addTransceiver(kind, { direction: 'sendonly' });
+        nameTrackInSdp(transceiver);
         subscriber.tracks.set(kind, new SubscribedTrack(source, transceiver));
       }
       publisher.on('close', subscriber.onPublisherClose);

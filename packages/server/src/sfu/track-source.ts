@@ -15,6 +15,8 @@ export interface TrackSource {
   requestKeyframe(): void;
   /** Tells the sender its video bitrate budget (REMB); absent when the sender cannot adapt. */
   sendBitrate?(bitsPerSecond: number): void;
+  /** NACK messages sent to the sender for this stream; absent when nothing NACKs (ffmpeg). */
+  nacksSent?(): number;
 }
 
 /**
@@ -25,10 +27,15 @@ export class ReceiverTrackSource implements TrackSource {
   private readonly receiver: RTCRtpReceiver;
   private readonly track: MediaStreamTrack;
   private learnedSsrc: number | undefined;
+  private nacks = 0;
 
   constructor(receiver: RTCRtpReceiver, track: MediaStreamTrack) {
     this.receiver = receiver;
     this.track = track;
+    // werift's NACK generator reports each NACK it sends; the receiver lives as long as this source.
+    receiver.onPacketLost.subscribe((nack) => {
+      if (nack.mediaSourceSsrc === this.ssrc) this.nacks++;
+    });
   }
 
   get ssrc(): number | undefined {
@@ -48,6 +55,10 @@ export class ReceiverTrackSource implements TrackSource {
     this.receiver.sendRtcpPLI(ssrc).catch(() => {
       // The transport may be closing; the next request will try again.
     });
+  }
+
+  nacksSent(): number {
+    return this.nacks;
   }
 
   sendBitrate(bitsPerSecond: number): void {
