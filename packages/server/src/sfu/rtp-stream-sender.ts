@@ -12,7 +12,8 @@
  * (werift's stays empty, since its `sendRtp` is not called): as RTX packets on werift's RTX SSRC
  * (`a=ssrc-group:FID`) when the endpoint accepted `video/rtx`, else by resending the protected
  * bytes on the media SSRC. A resend waits a round trip after the previous one. werift drops
- * REMBs whose SSRC list starts with the RTX SSRC; those are taken here.
+ * REMBs whose SSRC list starts with the RTX SSRC; those are taken here. Video is paced
+ * ({@link Pacer}) at 2.5× the rate the subscription set: bursts (keyframes) are spread out.
  *
  * Relies on werift 0.24 internals (sender counters, RTX payload type and round trip, the ICE
  * pair's UDP socket, the SRTP local context); `sfu-fast-path.test.ts` breaks loudly if an upgrade moves them.
@@ -23,6 +24,7 @@ import { performance } from 'node:perf_hooks';
 import { randomInt } from 'node:crypto';
 import { ReceiverEstimatedMaxBitrate, RtcpPayloadSpecificFeedback, type RTCRtpTransceiver, type RtcpPacket, type RtpPacket } from 'werift';
 import { RtpExtensionUri } from './peer-config.js';
+import { Pacer } from './pacer.js';
 import { buildRtxPacket, RetransmissionHistory } from './retransmission.js';
 import { SrtpWriter, type SrtpSessionKeys } from './srtp-writer.js';
 
@@ -58,6 +60,8 @@ interface Route {
 
 /** The least time between two resends of one packet, whatever the measured round trip. */
 const MIN_RESEND_INTERVAL_MS = 10;
+/** A paced packet older than this is dropped rather than sent late (NACK repairs what matters). */
+const PACER_MAX_QUEUE_MS = 500;
 /** Seconds between 1900 (NTP epoch) and 1970. */
 const NTP_EPOCH_OFFSET_MS = Date.UTC(1900, 0, 1);
 /** How often the (ntp, rtp) timestamp pair for sender reports is refreshed. */
@@ -70,6 +74,9 @@ export interface RtpStreamSenderStats {
   retransmitted: number;
   /** Of `retransmitted`, those sent as RTX packets. */
   retransmittedRtx: number;
+  /** Packets that waited in the pacer, and packets it dropped for waiting too long. */
+  paced: number;
+  pacerDropped: number;
 }
 
 export class RtpStreamSender {
@@ -96,13 +103,16 @@ export class RtpStreamSender {
   private lastSrSampleAt = 0;
   private readonly history: RetransmissionHistory | undefined;
   private readonly counters: SenderCounters;
-  private readonly stats_: RtpStreamSenderStats = { packetsSent: 0, bytesSent: 0, nacksReceived: 0, retransmitted: 0, retransmittedRtx: 0 };
+  private readonly stats_: RtpStreamSenderStats = { packetsSent: 0, bytesSent: 0, nacksReceived: 0, retransmitted: 0, retransmittedRtx: 0, paced: 0, pacerDropped: 0 };
   private unsubscribeNack: (() => void) | undefined;
   private unsubscribeRtxRemb: (() => void) | undefined;
+  private readonly pacer: Pacer<Buffer> | undefined;
+  private pacerTimer: NodeJS.Timeout | undefined;
 
-  constructor(transceiver: RTCRtpTransceiver, options: { keepHistory: boolean }) {
+  constructor(transceiver: RTCRtpTransceiver, options: { keepHistory: boolean; pace?: boolean }) {
     this.transceiver = transceiver;
     this.keepHistory = options.keepHistory;
+    this.pacer = options.pace ? new Pacer<Buffer>({ maxQueueMs: PACER_MAX_QUEUE_MS }) : undefined;
     this.history = options.keepHistory ? new RetransmissionHistory() : undefined;
     this.counters = transceiver.sender as unknown as SenderCounters;
     if (options.keepHistory) {
@@ -227,7 +237,15 @@ export class RtpStreamSender {
     return true;
   }
 
+  /** Paces this stream at 2.5× `bitsPerSecond` (undefined: unpaced). */
+  setPacingRate(bitsPerSecond: number | undefined): void {
+    this.pacer?.setRate(bitsPerSecond);
+  }
+
   close(): void {
+    clearTimeout(this.pacerTimer);
+    this.pacerTimer = undefined;
+    this.pacer?.clear();
     this.unsubscribeNack?.();
     this.unsubscribeNack = undefined;
     this.unsubscribeRtxRemb?.();
@@ -267,6 +285,32 @@ export class RtpStreamSender {
   }
 
   private transmit(route: Route, data: Buffer): void {
+    const pacer = this.pacer;
+    if (pacer && !pacer.offer(data, data.length, performance.now())) {
+      this.stats_.paced++;
+      this.stats_.pacerDropped = pacer.dropped;
+      this.schedulePaced();
+      return;
+    }
+    this.transmitNow(route, data);
+  }
+
+  private schedulePaced(): void {
+    if (this.pacerTimer || !this.pacer) return;
+    const wait = this.pacer.nextReleaseIn();
+    if (wait === undefined) return;
+    this.pacerTimer = setTimeout(() => {
+      this.pacerTimer = undefined;
+      const pacer = this.pacer;
+      if (!pacer) return;
+      const released = pacer.release(performance.now());
+      const route = this.currentRoute();
+      if (route) for (const data of released) this.transmitNow(route, data);
+      this.schedulePaced();
+    }, wait);
+  }
+
+  private transmitNow(route: Route, data: Buffer): void {
     if (!route.socket) {
       route.fallback(data);
       return;

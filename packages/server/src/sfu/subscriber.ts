@@ -31,6 +31,9 @@ export interface SubscribedTrackStats {
   retransmittedRtx: number;
   /** The endpoint accepted RTX: retransmissions go on their own SSRC. */
   rtx: boolean;
+  /** Packets the pacer held back to spread a burst, and dropped for waiting too long. */
+  paced: number;
+  pacerDropped: number;
   paused: boolean;
   /** The subscriber's last REMB (bits/s; 0 before the first). */
   estimatedBitrate: number;
@@ -65,7 +68,7 @@ class SubscribedTrack implements LayeredRtpSink {
     this.rewriter = new LayerRewriter({ vp8: source.simulcast });
     if (source.kind === 'audio') this.forwarding = 0;
     // Only video negotiates NACK (peer-config.ts), so only video keeps a retransmission history.
-    this.sender = new RtpStreamSender(transceiver, { keepHistory: source.kind === 'video' });
+    this.sender = new RtpStreamSender(transceiver, { keepHistory: source.kind === 'video', pace: source.kind === 'video' });
     const { unSubscribe } = transceiver.sender.onPictureLossIndication.subscribe(() => {
       this.source.requestKeyframe(this.switchTo ?? this.forwarding);
     });
@@ -124,7 +127,9 @@ class SubscribedTrack implements LayeredRtpSink {
 
   /** Simulcast: re-decides the layer from the tile size and the bandwidth; notes the layers needed. */
   tick(nowMs: number, needed: Set<number>): void {
-    if (this.kind !== 'video' || !this.source.simulcast || !this.connected || this.paused) return;
+    if (this.kind !== 'video' || !this.connected) return;
+    this.updatePacing();
+    if (!this.source.simulcast || this.paused) return;
     const layers = this.source.layerViews(nowMs);
     const limit = this.bandwidth.update(layers, this.estimatedBitrate(), this.forwarding, nowMs);
     const wanted = Math.min(layerForSize(layers, this.wantedHeight()), limit);
@@ -153,6 +158,8 @@ class SubscribedTrack implements LayeredRtpSink {
       nacksReceived: sent.nacksReceived,
       retransmitted: sent.retransmitted,
       retransmittedRtx: sent.retransmittedRtx,
+      paced: sent.paced,
+      pacerDropped: sent.pacerDropped,
       rtx: this.sender.rtx,
       paused: this.paused,
       estimatedBitrate: this.estimatedBitrate() ?? 0,
@@ -166,6 +173,16 @@ class SubscribedTrack implements LayeredRtpSink {
     this.sender.close();
     this.unsubscribePli?.();
     this.unsubscribePli = undefined;
+  }
+
+  /**
+   * Paces at 2.5× the larger of the subscriber's estimate and what its layer carries: bursts are
+   * spread, but the pacer never holds a steady stream back (the estimate lags after a move up).
+   */
+  private updatePacing(): void {
+    const estimate = this.estimatedBitrate();
+    const layerRate = this.forwarding === undefined ? 0 : (this.source.layers[this.forwarding]?.bitrate ?? 0);
+    this.sender.setPacingRate(estimate === undefined ? undefined : Math.max(estimate, layerRate));
   }
 
   /** The height of the layer that fills the endpoint's tile (covering it), from the video's aspect. */
