@@ -60,6 +60,8 @@ export interface PublishedTrackStats {
   kind: TrackKind;
   packetsReceived: number;
   bytesReceived: number;
+  /** Packets that arrived again (late retransmissions, RTX bandwidth probes) and were not forwarded. */
+  duplicatesDropped: number;
   keyframeRequestsSent: number;
   /** NACK messages sent to the publisher for packets it lost on the way in. */
   nacksSent: number;
@@ -90,6 +92,7 @@ export class PublishedTrack {
   private defaultLayer: number;
   private lastRembBitrate = 0;
   private packetsReceived = 0;
+  private duplicatesDropped = 0;
   private bytesReceived = 0;
   private closed_ = false;
   private blocked_ = false;
@@ -190,6 +193,7 @@ export class PublishedTrack {
       kind: this.kind,
       packetsReceived: this.packetsReceived,
       bytesReceived: this.bytesReceived,
+      duplicatesDropped: this.duplicatesDropped,
       keyframeRequestsSent: this.layers.reduce((n, l) => n + l.keyframeRequestsSent, 0),
       nacksSent: this.layers.reduce((n, l) => n + (l.source.nacksSent?.() ?? 0), 0),
       sinks: this.sinks.size + this.layeredSinks.size,
@@ -217,6 +221,10 @@ export class PublishedTrack {
   }
 
   private forward(packet: RtpPacket, layer: TrackLayer, video: boolean): void {
+    if (!layer.firstArrival(packet.header.sequenceNumber)) {
+      this.duplicatesDropped++;
+      return;
+    }
     this.packetsReceived++;
     this.bytesReceived += packet.payload.length;
     if (video) layer.onPacket(packet, Date.now());

@@ -9,6 +9,9 @@ import { isVp8KeyframeStart } from './rtp-copy.js';
 import type { TrackSource } from './track-source.js';
 import { vp8KeyframeSize } from './vp8.js';
 
+/** Sequence numbers remembered to drop repeats (a power of two, far beyond any reordering). */
+const SEEN_WINDOW = 1024;
+
 /** A layer without a packet for this long is not flowing (paused, or dropped by its sender). */
 const FLOWING_TIMEOUT_MS = 1_000;
 /** Weight of the newest second in the bitrate average. */
@@ -32,11 +35,25 @@ export class TrackLayer {
   private lastKeyframeRequestAt = 0;
   private pendingKeyframeTimer: NodeJS.Timeout | undefined;
   keyframeRequestsSent = 0;
+  /** `seen[seq % SEEN_WINDOW]` is the last sequence number forwarded in that slot (-1: none). */
+  private readonly seen = new Int32Array(SEEN_WINDOW).fill(-1);
 
   constructor(index: number, rid: string | undefined, source: TrackSource) {
     this.index = index;
     this.rid = rid;
     this.source = source;
+  }
+
+  /**
+   * True the first time a sequence number arrives; false for a repeat — a retransmission that
+   * arrived after all, or the old packets libwebrtc resends on its RTX stream to probe for
+   * bandwidth. Receivers and recorders have the packet already.
+   */
+  firstArrival(sequenceNumber: number): boolean {
+    const slot = sequenceNumber & (SEEN_WINDOW - 1);
+    if (this.seen[slot] === sequenceNumber) return false;
+    this.seen[slot] = sequenceNumber;
+    return true;
   }
 
   /** Counts a video packet; notes a keyframe's resolution. */
