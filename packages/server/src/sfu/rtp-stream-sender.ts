@@ -60,8 +60,8 @@ interface Route {
 
 /** The least time between two resends of one packet, whatever the measured round trip. */
 const MIN_RESEND_INTERVAL_MS = 10;
-/** A paced packet older than this is dropped rather than sent late (NACK repairs what matters). */
-const PACER_MAX_QUEUE_MS = 500;
+/** A paced packet would wait longer than this: the oldest is dropped (the link is far behind anyway). */
+const PACER_MAX_QUEUE_MS = 2_000;
 /** Seconds between 1900 (NTP epoch) and 1970. */
 const NTP_EPOCH_OFFSET_MS = Date.UTC(1900, 0, 1);
 /** How often the (ntp, rtp) timestamp pair for sender reports is refreshed. */

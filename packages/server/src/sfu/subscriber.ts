@@ -112,12 +112,15 @@ class SubscribedTrack implements LayeredRtpSink {
         if (this.forwarding === undefined || this.forwarding === index) this.source.requestKeyframe(index);
         return;
       }
-      if (this.forwarding !== undefined && this.forwarding !== index) {
+      const switched = this.forwarding !== undefined && this.forwarding !== index;
+      if (switched) {
         this.rewriter.switchLayer();
         this.layerSwitches++;
       }
       this.forwarding = index;
       this.switchTo = undefined;
+      // The new layer's rate paces it from its first packet (a move up must not wait for the tick).
+      if (switched) this.updatePacing();
     } else if (index !== this.forwarding) {
       return;
     }
