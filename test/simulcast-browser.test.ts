@@ -60,6 +60,21 @@ async function subscribeToAlice(page: Page, width: number, height: number): Prom
   );
 }
 
+/**
+ * A room where Alice publishes her simulcast camera and Bob and Carol subscribe to it, each saying
+ * how large they show it.
+ */
+async function aliceBobCarol(bobSize: [number, number], carolSize: [number, number]): Promise<{ alice: Page; bob: Page; carol: Page }> {
+  const roomId = (await t.createRoom()).id;
+  const alice = await joinPage(roomId, 'alice');
+  await publishSimulcastCamera(alice);
+  const bob = await joinPage(roomId, 'bob');
+  const carol = await joinPage(roomId, 'carol');
+  await subscribeToAlice(bob, ...bobSize);
+  await subscribeToAlice(carol, ...carolSize);
+  return { alice, bob, carol };
+}
+
 /** A page joined as `endpointId`; with `stage`, the room's layout is drawn into a div of that size. */
 async function joinPage(roomId: string, endpointId: string, stage?: { width: number; height: number }): Promise<Page> {
   const page = await newEndpointPage(browser);
@@ -138,13 +153,7 @@ function activeLayers(page: Page): Promise<Record<string, boolean>> {
 }
 
 test('simulcast: a small tile gets the low layer, a large one the high layer; layers switch and pause', async () => {
-  const roomId = (await t.createRoom()).id;
-  const alice = await joinPage(roomId, 'alice');
-  await publishSimulcastCamera(alice);
-  const bob = await joinPage(roomId, 'bob');
-  const carol = await joinPage(roomId, 'carol');
-  await subscribeToAlice(bob, 160, 90);
-  await subscribeToAlice(carol, 1280, 720);
+  const { alice, bob, carol } = await aliceBobCarol([160, 90], [1280, 720]);
 
   // The SFU learned three layers from Alice's keyframes: 320, 640 and 1280 wide.
   const layers = () => t.server.sfu.detailedStats().publishers[0]?.tracks.find((track) => track.kind === 'video')?.layers ?? [];
@@ -190,13 +199,7 @@ test('simulcast: a small tile gets the low layer, a large one the high layer; la
 });
 
 test('simulcast: a subscriber capped at 500 kbit/s gets a lower layer while the other keeps the full one', async () => {
-  const roomId = (await t.createRoom()).id;
-  const alice = await joinPage(roomId, 'alice');
-  await publishSimulcastCamera(alice);
-  const bob = await joinPage(roomId, 'bob');
-  const carol = await joinPage(roomId, 'carol');
-  await subscribeToAlice(bob, 1280, 720);
-  await subscribeToAlice(carol, 1280, 720);
+  const { bob, carol } = await aliceBobCarol([1280, 720], [1280, 720]);
   await decodesAtWidth(bob, 'alice', 1280, 'bob decodes the full layer');
   await decodesAtWidth(carol, 'alice', 1280, 'carol decodes the full layer');
 
@@ -250,13 +253,7 @@ test('simulcast: the stage reports its tile sizes, so a tile that grows gets a l
 
 test('simulcast: with 10% UDP loss both subscribers keep decoding, and recover when it stops', async () => {
   assert.equal(process.env.ATRIUM_ISOLATED, '1', 'run through npm test (isolated network namespace)');
-  const roomId = (await t.createRoom()).id;
-  const alice = await joinPage(roomId, 'alice');
-  await publishSimulcastCamera(alice);
-  const bob = await joinPage(roomId, 'bob');
-  const carol = await joinPage(roomId, 'carol');
-  await subscribeToAlice(bob, 320, 180);
-  await subscribeToAlice(carol, 1280, 720);
+  const { bob, carol } = await aliceBobCarol([320, 180], [1280, 720]);
   await decodesAtWidth(bob, 'alice', 320, 'bob decodes the quarter layer');
   await decodesAtWidth(carol, 'alice', 1280, 'carol decodes the full layer');
 
