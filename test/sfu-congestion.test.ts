@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { join } from '../packages/sdk/src/index.js';
 import { startTestServer, waitFor, type TestServer } from './helpers/server.js';
 import { countFrames, syntheticCamera, wrtcImpl } from './helpers/wrtc-media.js';
-import { capUdpPort, selectedLocalPort } from './helpers/shaping.js';
+import { capUdpPorts, localCandidatePorts } from './helpers/shaping.js';
 
 const TARGET = 1_000_000;
 const SUBSCRIBERS = 6;
@@ -110,8 +110,11 @@ test('a subscriber capped at 500 kbit/s brings its publisher down to what it can
     const counters = await Promise.all(subscriptions.map(async (sub) => countFrames(await waitFor('video track', () => sub.track('video')))));
     await waitFor('the publisher near its target', async () => (await bitrateOver(local, 2000)) > 0.6 * TARGET, 60_000);
 
-    const port = await waitFor('viewer-a port', async () => selectedLocalPort(await subscriptions[0]!.getStats()));
-    lift = capUdpPort(port, '500kbit');
+    const ports = await waitFor('viewer-a ports', async () => {
+      const found = localCandidatePorts(await subscriptions[0]!.getStats());
+      return found.length > 0 ? found : undefined;
+    });
+    lift = capUdpPorts(ports, '500kbit');
     // The capped viewer's estimate falls; the SFU's budget for the publisher follows it down.
     const budget = await waitFor(
       'the SFU lowers the publisher budget',

@@ -8,8 +8,12 @@ import { execFileSync } from 'node:child_process';
 
 const tc = (...args: string[]): void => void execFileSync('tc', args);
 
-/** Caps UDP towards `port` at `rate` (a tc rate such as `500kbit`); resolves with the function that lifts the cap. */
-export function capUdpPort(port: number, rate: string): () => void {
+/**
+ * Caps UDP towards `ports` (together) at `rate` (a tc rate such as `500kbit`); returns the
+ * function that lifts the cap. Give every local candidate port of the receiving peer connection:
+ * the sender may use another candidate pair than the one the receiver reports as selected.
+ */
+export function capUdpPorts(ports: readonly number[], rate: string): () => void {
   assert.equal(process.env.ATRIUM_ISOLATED, '1', 'run through npm test (isolated network namespace)');
   tc('qdisc', 'add', 'dev', 'lo', 'root', 'handle', '1:', 'htb', 'default', '10');
   const lift = (): void => tc('qdisc', 'del', 'dev', 'lo', 'root');
@@ -18,7 +22,9 @@ export function capUdpPort(port: number, rate: string): () => void {
     tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:20', 'htb', 'rate', rate, 'ceil', rate, 'quantum', '1514');
     // A short queue, as a real bottleneck has: about a second of packets at 500 kbit/s.
     tc('qdisc', 'add', 'dev', 'lo', 'parent', '1:20', 'handle', '20:', 'pfifo', 'limit', '50');
-    tc('filter', 'add', 'dev', 'lo', 'protocol', 'ip', 'parent', '1:', 'prio', '1', 'u32', 'match', 'ip', 'protocol', '17', '0xff', 'match', 'ip', 'dport', String(port), '0xffff', 'flowid', '1:20');
+    for (const port of new Set(ports)) {
+      tc('filter', 'add', 'dev', 'lo', 'protocol', 'ip', 'parent', '1:', 'prio', '1', 'u32', 'match', 'ip', 'protocol', '17', '0xff', 'match', 'ip', 'dport', String(port), '0xffff', 'flowid', '1:20');
+    }
   } catch (error) {
     lift();
     throw error;
@@ -26,21 +32,11 @@ export function capUdpPort(port: number, rate: string): () => void {
   return lift;
 }
 
-/**
- * The local UDP port media flows on, from WebRTC stats (a report, or its entries from a page): the
- * transport's selected candidate pair, else the nominated pair that received most (libwebrtc may
- * nominate several). 0 when none.
- */
-export function selectedLocalPort(report: { forEach(callback: (s: Record<string, unknown>) => void): void }): number {
-  const stats: Record<string, unknown>[] = [];
-  report.forEach((s) => stats.push(s));
-  const selectedId = stats.find((s) => s['type'] === 'transport' && typeof s['selectedCandidatePairId'] === 'string')?.['selectedCandidatePairId'];
-  const received = (s: Record<string, unknown>): number => (typeof s['bytesReceived'] === 'number' ? s['bytesReceived'] : 0);
-  const pair =
-    stats.find((s) => s['id'] === selectedId) ??
-    stats
-      .filter((s) => s['type'] === 'candidate-pair' && s['nominated'] === true && s['state'] === 'succeeded')
-      .sort((a, b) => received(b) - received(a))[0];
-  const local = stats.find((s) => s['id'] === pair?.['localCandidateId']);
-  return typeof local?.['port'] === 'number' ? local['port'] : 0;
+/** Every local UDP candidate port in WebRTC stats (a report, or its entries from a page). */
+export function localCandidatePorts(report: { forEach(callback: (s: Record<string, unknown>) => void): void }): number[] {
+  const ports: number[] = [];
+  report.forEach((s) => {
+    if (s['type'] === 'local-candidate' && typeof s['port'] === 'number' && s['protocol'] !== 'tcp') ports.push(s['port']);
+  });
+  return ports;
 }

@@ -105,13 +105,13 @@ describe('layer choice', () => {
     // It falls: after two ticks, down to the highest layer the estimate covers.
     limit.update(LAYERS, 420_000, 2, (now += 500));
     assert.equal(limit.update(LAYERS, 420_000, 2, (now += 500)), 0);
-    // No estimate covering the layer above: it is tried after 5 s.
-    assert.equal(limit.update(LAYERS, 300_000, 0, (now += 4000)), 0);
+    // No estimate covering the layer above: it is tried after 10 s.
+    assert.equal(limit.update(LAYERS, 300_000, 0, (now += 9000)), 0);
     assert.equal(limit.update(LAYERS, 300_000, 0, (now += 1000)), 1);
     // The try fails at once: the next one waits twice as long.
     limit.update(LAYERS, 280_000, 1, (now += 500));
     assert.equal(limit.update(LAYERS, 280_000, 1, (now += 500)), 0);
-    assert.equal(limit.update(LAYERS, 300_000, 0, (now += 9000)), 0);
+    assert.equal(limit.update(LAYERS, 300_000, 0, (now += 19000)), 0);
     assert.equal(limit.update(LAYERS, 300_000, 0, (now += 1100)), 1);
     // An estimate covering the layer above steps up at once.
     assert.equal(limit.update(LAYERS, 2_000_000, 1, (now += 500)), 2);

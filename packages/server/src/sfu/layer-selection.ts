@@ -5,7 +5,7 @@
  * lags behind after a move up: a subscriber steps down only when its estimate falls (the
  * receiver saw congestion) below its layer's bitrate, or stays below it without rising for a few
  * seconds (a receiver behind a full queue keeps reporting the same low estimate); after stepping
- * down, the layer above is tried again after a back-off (5 s, doubling to 60 s while tries keep
+ * down, the layer above is tried again after a back-off (10 s, doubling to 60 s while tries keep
  * failing).
  */
 
@@ -46,10 +46,10 @@ export function layerToForward(layers: readonly LayerView[], wanted: number, cur
   return undefined;
 }
 
-const PROBE_BACKOFF_MIN_MS = 5_000;
+const PROBE_BACKOFF_MIN_MS = 10_000;
 const PROBE_BACKOFF_MAX_MS = 60_000;
 /** A step down this soon after a step up means the step up failed: back off longer. */
-const PROBE_FAILED_WITHIN_MS = 10_000;
+const PROBE_FAILED_WITHIN_MS = 15_000;
 /** An estimate below the layer's bitrate that has not risen for this long is not catching up. */
 const ESTIMATE_STALLED_MS = 3_000;
 /** Consecutive ticks the estimate must stay below the layer's bitrate before stepping down. */

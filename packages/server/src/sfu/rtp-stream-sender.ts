@@ -11,8 +11,8 @@
  * reports, receiving RTCP (NACK, PLI, REMB), stats. NACKs are answered here from our own history
  * (werift's stays empty, since its `sendRtp` is not called): as RTX packets on werift's RTX SSRC
  * (`a=ssrc-group:FID`) when the endpoint accepted `video/rtx`, else by resending the protected
- * bytes on the media SSRC. A resend waits a round trip after the previous one. werift drops
- * REMBs whose SSRC list starts with the RTX SSRC; those are taken here. Video is paced
+ * bytes on the media SSRC. A resend waits a round trip after the previous one. werift gives a REMB
+ * only to the sender of its first listed SSRC; every REMB listing ours is taken here. Video is paced
  * ({@link Pacer}) at 2.5× the rate the subscription set: bursts (keyframes) are spread out.
  *
  * Relies on werift 0.24 internals (sender counters, RTX payload type and round trip, the ICE
@@ -143,8 +143,8 @@ export class RtpStreamSender {
     this.absSendTimeOffset = this.absSendTimeId ? 16 + (this.midId ? 1 + this.midBytes.length : 0) + 1 : 0;
     this.rtxPayloadType = this.keepHistory ? (this.counters.rtxPayloadType ?? 0) : 0;
     this.rtxSsrc = sender.rtxSsrc;
-    if (this.rtxPayloadType && !this.unsubscribeRtxRemb) {
-      this.unsubscribeRtxRemb = sender.dtlsTransport.onRtcp.subscribe((packet) => this.rembListingRtx(packet)).unSubscribe;
+    if (this.keepHistory && !this.unsubscribeRtxRemb) {
+      this.unsubscribeRtxRemb = sender.dtlsTransport.onRtcp.subscribe((packet) => this.rembListingUs(packet)).unSubscribe;
     }
   }
 
@@ -329,6 +329,8 @@ export class RtpStreamSender {
     const writer = this.writer;
     const route = this.currentRoute();
     if (!history || !writer || !route) return;
+    // Packets already wait in the pacer: the link is full, and a resend would only add to it.
+    if (this.pacer && this.pacer.queued > 0) return;
     // performance.now() is never 0 after startup, so 0 can mean "never resent".
     const nowMs = performance.now();
     const resendIntervalMs = Math.max(MIN_RESEND_INTERVAL_MS, (this.counters.rtt ?? 0) * 1000);
@@ -345,15 +347,15 @@ export class RtpStreamSender {
   }
 
   /**
-   * werift hands a REMB to the sender of its first listed SSRC only. libwebrtc lists the SSRCs it
-   * estimates for in ascending order, so once RTX packets arrived the list may start with our RTX
-   * SSRC, which werift does not know: it would drop every REMB from then on. Those we take.
+   * werift hands a REMB to the sender of its first listed SSRC only. libwebrtc lists every SSRC it
+   * estimates for in ascending order — our audio SSRC or our RTX SSRC may come first — so a video
+   * sender would often never see its estimate. Every REMB that lists our SSRC is taken here.
    */
-  private rembListingRtx(packet: RtcpPacket): void {
+  private rembListingUs(packet: RtcpPacket): void {
     if (!(packet instanceof RtcpPayloadSpecificFeedback)) return;
     const remb = packet.feedback;
-    if (!(remb instanceof ReceiverEstimatedMaxBitrate) || remb.ssrcFeedbacks[0] !== this.rtxSsrc) return;
-    if (remb.ssrcFeedbacks.includes(this.ssrc)) this.transceiver.sender.receiverEstimatedMaxBitrate = remb.bitrate;
+    if (!(remb instanceof ReceiverEstimatedMaxBitrate) || !remb.ssrcFeedbacks.includes(this.ssrc)) return;
+    this.transceiver.sender.receiverEstimatedMaxBitrate = remb.bitrate;
   }
 
   /** The packet in `slot` again, as the next packet of our RTX stream, protected. */
