@@ -128,7 +128,7 @@ class SubscribedTrack implements LayeredRtpSink {
     this.sender.send(packet, out.sequenceNumber, out.timestamp, out.payload);
   }
 
-  /** Simulcast: re-decides the layer from the tile size and the bandwidth; notes the layers needed. */
+  /** Every tick (video): sets the pacing rate; simulcast: re-decides the layer from the tile size and the bandwidth and notes the layers needed. */
   tick(nowMs: number, needed: Set<number>): void {
     if (this.kind !== 'video' || !this.connected) return;
     this.updatePacing();
