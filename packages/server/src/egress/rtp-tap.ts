@@ -7,7 +7,8 @@
 import dgram from 'node:dgram';
 import type { RtpPacket } from 'werift';
 import type { TrackKind } from '@atrium/protocol';
-import { SequenceRewriter, isVp8KeyframeStart } from '../sfu/rtp-copy.js';
+import { SequenceRewriter } from '../sfu/rtp-copy.js';
+import { isVp8KeyframeStart } from '../sfu/vp8.js';
 import type { RtpSink } from '../sfu/published-track.js';
 
 export interface RtpTapStats {

@@ -9,7 +9,7 @@
 import { RtpHeader, RtpPacket } from 'werift';
 import type { TrackKind } from '@atrium/protocol';
 import type { RtpSink } from '../sfu/published-track.js';
-import { isVp8KeyframeStart } from '../sfu/rtp-copy.js';
+import { isVp8KeyframeStart } from '../sfu/vp8.js';
 
 /** What a slot takes media from: a published track (structurally), or a test double. */
 export interface SlotSource {

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { RtpHeader, RtpPacket, type RTCRtpHeaderExtensionParameters } from 'werift';
 import { RtpExtensionUri } from './peer-config.js';
-import { SequenceRewriter, copyForSubscriber, extensionIdMap, isVp8KeyframeStart } from './rtp-copy.js';
+import { SequenceRewriter, copyForSubscriber, extensionIdMap } from './rtp-copy.js';
+import { isVp8KeyframeStart } from './vp8.js';
 
 /** The first bytes of a VP8 keyframe: frame tag with P (bit 0) clear, then the start code. */
 const KEYFRAME = [0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a];

@@ -2,7 +2,7 @@
  * @module Per-subscriber RTP rewriting. werift's sender rewrites a packet in place and keeps it for
  * retransmission, so every subscriber gets its own header; header-extension ids are remapped from
  * the publisher's negotiated ids to the subscriber's (copying ids blindly corrupts MID), and
- * sequence numbers stay continuous across pauses.
+ * sequence numbers stay continuous across pauses. (VP8 keyframe detection is in `vp8.ts`.)
  */
 import { RtpHeader, RtpPacket, type RTCRtpHeaderExtensionParameters } from 'werift';
 import { FORWARDED_EXTENSIONS } from './peer-config.js';
@@ -71,32 +71,4 @@ export function copyForSubscriber(
     extensions,
   });
   return new RtpPacket(header, packet.payload);
-}
-
-/**
- * True when this VP8 RTP payload starts a keyframe (RFC 7741): the start of partition 0 of a
- * frame whose payload header has the P (inverse keyframe) bit clear.
- */
-export function isVp8KeyframeStart(payload: Buffer): boolean {
-  if (payload.length < 1) return false;
-  const first = payload[0]!;
-  const extended = (first & 0x80) !== 0;
-  const start = (first & 0x10) !== 0;
-  const partition = first & 0x07;
-  if (!start || partition !== 0) return false;
-  let offset = 1;
-  if (extended) {
-    if (payload.length < 2) return false;
-    const x = payload[1]!;
-    offset = 2;
-    if (x & 0x80) {
-      // I: picture id, 7 or 15 bits
-      if (payload.length <= offset) return false;
-      offset += payload[offset]! & 0x80 ? 2 : 1;
-    }
-    if (x & 0x40) offset += 1; // L: TL0PICIDX
-    if (x & 0x30) offset += 1; // T or K: TID/KEYIDX
-  }
-  if (payload.length <= offset) return false;
-  return (payload[offset]! & 0x01) === 0;
 }

@@ -13,7 +13,8 @@ import { LayerRewriter } from './layer-rewriter.js';
 import type { TrackLayer } from './track-layer.js';
 import type { TransportContext } from './transport-context.js';
 import { announceCandidates, filterRemoteCandidates } from './ice-filter.js';
-import { extensionIdMap, isVp8KeyframeStart } from './rtp-copy.js';
+import { extensionIdMap } from './rtp-copy.js';
+import { isVp8KeyframeStart } from './vp8.js';
 import { RtpStreamSender } from './rtp-stream-sender.js';
 import { nameTrackInSdp } from './peer-config.js';
 

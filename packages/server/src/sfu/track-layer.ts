@@ -5,9 +5,8 @@
  * towards its sender.
  */
 import type { RtpPacket } from 'werift';
-import { isVp8KeyframeStart } from './rtp-copy.js';
 import type { TrackSource } from './track-source.js';
-import { vp8KeyframeSize } from './vp8.js';
+import { isVp8KeyframeStart, vp8KeyframeSize } from './vp8.js';
 
 /** Sequence numbers remembered to drop repeats (a power of two, far beyond any reordering). */
 const SEEN_WINDOW = 1024;

@@ -17,6 +17,40 @@ export interface Vp8Descriptor {
   payloadOffset: number;
 }
 
+/**
+ * Where the VP8 payload starts after the descriptor (no allocation: the per-packet checks use
+ * it); -1 when the payload is too short to hold the descriptor it announces.
+ */
+export function vp8PayloadOffset(payload: Buffer): number {
+  if (payload.length < 1) return -1;
+  if ((payload[0]! & 0x80) === 0) return 1;
+  if (payload.length < 2) return -1;
+  const x = payload[1]!;
+  let offset = 2;
+  if (x & 0x80) {
+    // I: picture id, 7 or 15 bits
+    if (payload.length <= offset) return -1;
+    offset += payload[offset]! & 0x80 ? 2 : 1;
+  }
+  if (x & 0x40) offset += 1; // L: TL0PICIDX
+  if (x & 0x30) offset += 1; // T or K: TID/KEYIDX
+  return payload.length < offset ? -1 : offset;
+}
+
+/**
+ * True when this VP8 RTP payload starts a keyframe (RFC 7741): the start of partition 0 of a
+ * frame whose payload header has the P (inverse keyframe) bit clear.
+ */
+export function isVp8KeyframeStart(payload: Buffer): boolean {
+  if (payload.length < 1) return false;
+  const first = payload[0]!;
+  // S (start of partition) and partition index 0: the frame header is here.
+  if ((first & 0x10) === 0 || (first & 0x07) !== 0) return false;
+  const offset = vp8PayloadOffset(payload);
+  if (offset < 0 || payload.length <= offset) return false;
+  return (payload[offset]! & 0x01) === 0;
+}
+
 /** Parses the descriptor; undefined when the payload is too short to hold what it announces. */
 export function parseVp8Descriptor(payload: Buffer): Vp8Descriptor | undefined {
   if (payload.length < 1) return undefined;
@@ -62,14 +96,9 @@ export function parseVp8Descriptor(payload: Buffer): Vp8Descriptor | undefined {
  * descriptor: frame tag, start code 9d 01 2a, 14-bit width and height). Undefined for anything else.
  */
 export function vp8KeyframeSize(payload: Buffer): { width: number; height: number } | undefined {
-  const descriptor = parseVp8Descriptor(payload);
-  if (!descriptor) return undefined;
-  const first = payload[0]!;
-  // S (start of partition) and partition index 0: the frame header is here.
-  if ((first & 0x10) === 0 || (first & 0x07) !== 0) return undefined;
-  const o = descriptor.payloadOffset;
+  if (!isVp8KeyframeStart(payload)) return undefined;
+  const o = vp8PayloadOffset(payload);
   if (payload.length < o + 10) return undefined;
-  if ((payload[o]! & 0x01) !== 0) return undefined;
   if (payload[o + 3] !== 0x9d || payload[o + 4] !== 0x01 || payload[o + 5] !== 0x2a) return undefined;
   const width = payload.readUInt16LE(o + 6) & 0x3fff;
   const height = payload.readUInt16LE(o + 8) & 0x3fff;
