@@ -238,7 +238,11 @@ export class PublishedTrack {
     const now = Date.now();
     for (const layer of this.layers) layer.tick(now);
     if (this.simulcast) this.decideLayers(now);
-    else for (const sink of this.layeredSinks) sink.tick(now, new Set());
+    else {
+      // One track, one layer: the subscribers only update their pacing; nothing to choose.
+      const needed = new Set<number>();
+      for (const sink of this.layeredSinks) sink.tick(now, needed);
+    }
     this.sendRemb();
   }
 
